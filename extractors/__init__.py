@@ -1,0 +1,1 @@
+"""Page classification and per-document-type field extraction."""

@@ -1,0 +1,1 @@
+"""Orchestration: the `intake` command line (and, later, Prefect flows) over `pipeline`."""

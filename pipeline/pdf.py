@@ -1,0 +1,222 @@
+"""PDF pages: the text layer where there is one, a rendered image where there is not.
+
+Order of preference per page: pdfplumber's characters (with boxes), then pypdfium2's text
+(some CJK PDFs give pdfplumber 0 characters without error while PDFium reads them), then a
+rendered image for OCR. Mixed PDFs are handled page by page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from pipeline.errors import CorruptFileError, EncryptedFileError, FileTooLargeError
+from pipeline.models import BBox, OcrLine
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 8  # fewer printable characters than this: treat the page as scanned
+
+
+@dataclass(frozen=True, slots=True)
+class Glyph:
+    """One character with its box in page points, origin top-left."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass(frozen=True, slots=True)
+class PdfPageContent:
+    """Either text lines from the text layer, or an image that needs OCR."""
+
+    index: int
+    width: float
+    height: float
+    lines: list[OcrLine] | None
+    image: npt.NDArray[np.uint8] | None
+
+
+def iter_pdf_pages(path: Path, settings: Settings) -> Iterator[PdfPageContent]:
+    """Yield every page of a PDF as text lines or as a rendered image."""
+    import pypdfium2 as pdfium
+
+    document = _open_pdf(path, settings)
+    try:
+        plumber = _open_plumber(path)
+        try:
+            for index in range(len(document)):
+                page = document[index]
+                try:
+                    width, height = page.get_size()
+                    glyphs = _plumber_glyphs(plumber, index) or _pdfium_glyphs(page, height)
+                    if _enough_text(glyphs):
+                        lines = glyphs_to_lines(glyphs, width, height)
+                        yield PdfPageContent(index, width, height, lines, None)
+                    else:
+                        image = _render(page, width, height, settings)
+                        yield PdfPageContent(index, width, height, None, image)
+                finally:
+                    page.close()
+        finally:
+            if plumber is not None:
+                plumber.close()
+    except pdfium.PdfiumError as exc:
+        raise CorruptFileError(f"a page of the PDF cannot be read ({exc})", path=str(path)) from exc
+    finally:
+        document.close()
+
+
+def _open_pdf(path: Path, settings: Settings) -> object:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        message = str(exc).lower()
+        if "password" in message:
+            raise EncryptedFileError(
+                "the PDF is password-protected; ask the claimant or the hospital for an "
+                "unprotected copy (or print it to a new PDF)",
+                path=str(path),
+            ) from exc
+        raise CorruptFileError(
+            f"the PDF cannot be opened ({exc}); it is probably truncated or damaged — "
+            "upload the original again",
+            path=str(path),
+        ) from exc
+    pages = len(document)
+    if pages == 0:
+        document.close()
+        raise CorruptFileError("the PDF has no pages", path=str(path))
+    if pages > settings.max_pages:
+        document.close()
+        raise FileTooLargeError(
+            f"the PDF has {pages} pages, over the {settings.max_pages}-page limit "
+            "(INTAKE_MAX_PAGES); split it into smaller files",
+            path=str(path),
+        )
+    return document
+
+
+def _open_plumber(path: Path) -> object | None:
+    """pdfplumber is optional per file: if it chokes where PDFium did not, use PDFium alone."""
+    import pdfplumber
+
+    try:
+        return pdfplumber.open(str(path))
+    except Exception as exc:  # pdfminer raises many unrelated types on odd files
+        log.info("%s: pdfplumber cannot open (%s); using PDFium text only", path, exc)
+        return None
+
+
+def _plumber_glyphs(plumber: object | None, index: int) -> list[Glyph]:
+    if plumber is None:
+        return []
+    try:
+        page = plumber.pages[index]  # type: ignore[attr-defined]
+        return [
+            Glyph(c["text"], float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"]))
+            for c in page.chars
+            if c.get("text", "").strip()
+        ]
+    except Exception as exc:  # a damaged content stream must not stop the PDFium fallback
+        log.info("pdfplumber failed on page %d (%s); falling back to PDFium", index, exc)
+        return []
+
+
+def _pdfium_glyphs(page: object, height: float) -> list[Glyph]:
+    textpage = page.get_textpage()  # type: ignore[attr-defined]
+    try:
+        glyphs = []
+        for i in range(textpage.count_chars()):
+            text = textpage.get_text_range(i, 1)
+            if not text.strip():
+                continue
+            left, bottom, right, top = textpage.get_charbox(i, loose=True)
+            glyphs.append(Glyph(text, left, height - top, right, height - bottom))
+        return glyphs
+    finally:
+        textpage.close()
+
+
+def _enough_text(glyphs: list[Glyph]) -> bool:
+    return sum(1 for g in glyphs if g.text.isprintable()) >= MIN_TEXT_CHARS
+
+
+def glyphs_to_lines(glyphs: list[Glyph], width: float, height: float) -> list[OcrLine]:
+    """Group characters into lines the way OCR does: one row, split at wide gaps.
+
+    Splitting at gaps wider than ~1.2 character heights keeps table cells and label/value
+    columns apart, so text-layer pages and OCR'd pages look alike to the extractors.
+    """
+    rows: list[list[Glyph]] = []
+    for glyph in sorted(glyphs, key=lambda g: ((g.top + g.bottom) / 2, g.x0)):
+        if rows:
+            last = rows[-1]
+            ref_top = min(g.top for g in last)
+            ref_bottom = max(g.bottom for g in last)
+            centre = (glyph.top + glyph.bottom) / 2
+            if ref_top <= centre <= ref_bottom:
+                last.append(glyph)
+                continue
+        rows.append([glyph])
+    lines: list[OcrLine] = []
+    for row in rows:
+        row.sort(key=lambda g: g.x0)
+        for segment in _split_at_gaps(row):
+            text = _join(segment)
+            box = BBox.from_pixels(
+                min(g.x0 for g in segment),
+                min(g.top for g in segment),
+                max(g.x1 for g in segment),
+                max(g.bottom for g in segment),
+                width,
+                height,
+            )
+            lines.append(OcrLine(text=text, confidence=1.0, bbox=box))
+    return lines
+
+
+def _split_at_gaps(row: list[Glyph]) -> list[list[Glyph]]:
+    segments: list[list[Glyph]] = [[row[0]]]
+    for prev, glyph in zip(row, row[1:], strict=False):
+        size = max(prev.bottom - prev.top, glyph.bottom - glyph.top, 1.0)
+        if glyph.x0 - prev.x1 > 1.2 * size:
+            segments.append([glyph])
+        else:
+            segments[-1].append(glyph)
+    return segments
+
+
+def _join(segment: list[Glyph]) -> str:
+    parts = [segment[0].text]
+    for prev, glyph in zip(segment, segment[1:], strict=False):
+        size = max(prev.bottom - prev.top, 1.0)
+        if glyph.x0 - prev.x1 > 0.35 * size and (prev.text.isascii() or glyph.text.isascii()):
+            parts.append(" ")
+        parts.append(glyph.text)
+    return "".join(parts)
+
+
+def _render(page: object, width: float, height: float, settings: Settings) -> npt.NDArray[np.uint8]:
+    """Render at the configured DPI, lowered for oversized pages to respect the pixel limit."""
+    scale = settings.pdf_render_dpi / 72.0
+    pixels = width * height * scale * scale
+    if pixels > settings.max_image_pixels:
+        scale *= (settings.max_image_pixels / pixels) ** 0.5
+    bitmap = page.render(scale=scale)  # type: ignore[attr-defined]
+    rgb = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
+    if rgb.ndim == 2:
+        rgb = np.stack([rgb] * 3, axis=-1)
+    # PDFium renders BGR(A) by default; drop alpha if present.
+    return np.ascontiguousarray(rgb[:, :, :3])

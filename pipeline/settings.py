@@ -1,0 +1,40 @@
+"""Runtime settings, read from the environment with the `INTAKE_` prefix (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EngineName = Literal["rapidocr", "paddleocr"]
+
+
+class Settings(BaseSettings):
+    """Every knob an operator may turn; defaults suit the embedded single-machine setup."""
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    state_dir: Path = Field(Path(".state"), description="working data: S3 data, databases, caches")
+
+    ocr_engine: EngineName = Field("rapidocr", description="default OCR backend")
+    ocr_threads: int = Field(0, description="ONNX Runtime intra-op threads; 0 = all cores")
+    ocr_max_side: int = Field(2000, description="longest side, in pixels, handed to the detector")
+    paddle_det_model_dir: Path | None = Field(
+        None, description="PP-OCR detection model folder (inference.onnx + inference.yml)"
+    )
+    paddle_rec_model_dir: Path | None = Field(
+        None, description="PP-OCR recognition model folder (inference.onnx + inference.yml)"
+    )
+
+    max_file_bytes: int = Field(200 * 1024 * 1024, description="largest upload accepted")
+    max_image_pixels: int = Field(120_000_000, description="decompression-bomb guard")
+    max_pages: int = Field(500, description="most pages read from one file")
+    pdf_render_dpi: int = Field(200, description="DPI for rendering PDF pages without text")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

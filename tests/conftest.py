@@ -1,0 +1,46 @@
+"""Shared fixtures: isolated state dir, settings, and OCR engines loaded once per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.ocr import OcrEngine, get_engine
+from pipeline.settings import Settings, get_settings
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_DOCS = REPO / "sample_docs"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep every test run's state (model folders, caches) out of the developer's .state/."""
+    state = os.environ.get("INTAKE_TEST_STATE_DIR") or str(tmp_path_factory.mktemp("state"))
+    os.environ["INTAKE_STATE_DIR"] = state
+    os.environ.setdefault("PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK", "True")
+    get_settings.cache_clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def settings(_isolated_state: None) -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def rapid_engine(settings: Settings) -> OcrEngine:
+    return get_engine("rapidocr", settings)
+
+
+@pytest.fixture(scope="session")
+def paddle_engine(settings: Settings) -> OcrEngine:
+    return get_engine("paddleocr", settings)
+
+
+@pytest.fixture(scope="session", params=["rapidocr", "paddleocr"])
+def any_engine(request: pytest.FixtureRequest, settings: Settings) -> OcrEngine:
+    """Each real backend in turn: both are tested in CI."""
+    return get_engine(str(request.param), settings)

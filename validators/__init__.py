@@ -1,0 +1,1 @@
+"""Field, document, completeness and cross-document checks; rules as data."""
