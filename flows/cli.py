@@ -25,12 +25,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DOCUMENT_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".pdf", ".webp", ".bmp"}
+DOCUMENT_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".tif",
+    ".tiff",
+    ".heic",
+    ".heif",
+    ".pdf",
+    ".webp",
+    ".bmp",
+}
 
 
 @app.callback()
 def main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log progress to stderr")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log progress to stderr")
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -141,7 +154,9 @@ def demo(
         try:
             result = read_file(file, engine=engine, settings=settings)
         except IntakeError as exc:
-            typer.echo(f"{name:<58} {'-':>5} {'refused':<9} {'-':>5} {'-':>5} {'-':>5}  {exc.reason}")
+            typer.echo(
+                f"{name:<58} {'-':>5} {'refused':<9} {'-':>5} {'-':>5} {'-':>5}  {exc.reason}"
+            )
             continue
         lines = [ln for page in result.pages for ln in page.lines]
         conf = sum(ln.confidence for ln in lines) / len(lines) if lines else 0.0

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +20,9 @@ import numpy.typing as npt
 from pipeline.errors import CorruptFileError, EncryptedFileError, FileTooLargeError
 from pipeline.models import BBox, OcrLine
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    import pypdfium2
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +81,7 @@ def iter_pdf_pages(path: Path, settings: Settings) -> Iterator[PdfPageContent]:
         document.close()
 
 
-def _open_pdf(path: Path, settings: Settings) -> object:
+def _open_pdf(path: Path, settings: Settings) -> pypdfium2.PdfDocument:
     import pypdfium2 as pdfium
 
     try:
@@ -108,7 +113,7 @@ def _open_pdf(path: Path, settings: Settings) -> object:
     return document
 
 
-def _open_plumber(path: Path) -> object | None:
+def _open_plumber(path: Path) -> Any:
     """pdfplumber is optional per file: if it chokes where PDFium did not, use PDFium alone."""
     import pdfplumber
 
@@ -119,11 +124,11 @@ def _open_plumber(path: Path) -> object | None:
         return None
 
 
-def _plumber_glyphs(plumber: object | None, index: int) -> list[Glyph]:
+def _plumber_glyphs(plumber: Any, index: int) -> list[Glyph]:
     if plumber is None:
         return []
     try:
-        page = plumber.pages[index]  # type: ignore[attr-defined]
+        page = plumber.pages[index]
         return [
             Glyph(c["text"], float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"]))
             for c in page.chars
@@ -134,8 +139,8 @@ def _plumber_glyphs(plumber: object | None, index: int) -> list[Glyph]:
         return []
 
 
-def _pdfium_glyphs(page: object, height: float) -> list[Glyph]:
-    textpage = page.get_textpage()  # type: ignore[attr-defined]
+def _pdfium_glyphs(page: pypdfium2.PdfPage, height: float) -> list[Glyph]:
+    textpage = page.get_textpage()
     try:
         glyphs = []
         for i in range(textpage.count_chars()):
@@ -189,7 +194,7 @@ def glyphs_to_lines(glyphs: list[Glyph], width: float, height: float) -> list[Oc
 
 def _split_at_gaps(row: list[Glyph]) -> list[list[Glyph]]:
     segments: list[list[Glyph]] = [[row[0]]]
-    for prev, glyph in zip(row, row[1:], strict=False):
+    for prev, glyph in pairwise(row):
         size = max(prev.bottom - prev.top, glyph.bottom - glyph.top, 1.0)
         if glyph.x0 - prev.x1 > 1.2 * size:
             segments.append([glyph])
@@ -200,7 +205,7 @@ def _split_at_gaps(row: list[Glyph]) -> list[list[Glyph]]:
 
 def _join(segment: list[Glyph]) -> str:
     parts = [segment[0].text]
-    for prev, glyph in zip(segment, segment[1:], strict=False):
+    for prev, glyph in pairwise(segment):
         size = max(prev.bottom - prev.top, 1.0)
         if glyph.x0 - prev.x1 > 0.35 * size and (prev.text.isascii() or glyph.text.isascii()):
             parts.append(" ")
@@ -208,13 +213,13 @@ def _join(segment: list[Glyph]) -> str:
     return "".join(parts)
 
 
-def _render(page: object, width: float, height: float, settings: Settings) -> npt.NDArray[np.uint8]:
+def _render(page: pypdfium2.PdfPage, width: float, height: float, settings: Settings) -> npt.NDArray[np.uint8]:
     """Render at the configured DPI, lowered for oversized pages to respect the pixel limit."""
     scale = settings.pdf_render_dpi / 72.0
     pixels = width * height * scale * scale
     if pixels > settings.max_image_pixels:
         scale *= (settings.max_image_pixels / pixels) ** 0.5
-    bitmap = page.render(scale=scale)  # type: ignore[attr-defined]
+    bitmap = page.render(scale=scale)
     rgb = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
     if rgb.ndim == 2:
         rgb = np.stack([rgb] * 3, axis=-1)

@@ -65,7 +65,9 @@ def test_office_document_is_refused_with_what_it_looks_like(
 
 
 def test_svg_is_refused(tmp_path: Path, settings: Settings) -> None:
-    svg = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><svg>&e;</svg>'
+    svg = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><svg>&e;</svg>'
+    )
     with pytest.raises(UnsupportedFileError, match="SVG/XML"):
         sniff(_write(tmp_path / "scan.png", svg), settings)
 
@@ -165,7 +167,6 @@ def test_cjk_pdf_unreadable_by_pdfplumber_falls_back_to_pdfium_text(
     tmp_path: Path, settings: Settings
 ) -> None:
     import pdfplumber
-
     from synth import NOTO
 
     lines = ["出院小结", "入院日期：2026-03-01"]
@@ -189,7 +190,6 @@ def test_scanned_pdf_page_is_rendered_for_ocr(tmp_path: Path, settings: Settings
 
 def test_password_protected_pdf_is_refused_with_advice(tmp_path: Path, settings: Settings) -> None:
     from fpdf import FPDF
-
     from synth import WQY
 
     pdf = FPDF()

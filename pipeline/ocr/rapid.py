@@ -30,7 +30,7 @@ class RapidOcrEngine:
 
     def read(self, image: Image) -> list[OcrLine]:
         height, width = image.shape[:2]
-        result = self._ocr(image)
+        result: Any = self._ocr(image)
         if result.boxes is None or result.txts is None or result.scores is None:
             return []
         lines = [
