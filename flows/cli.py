@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -167,6 +167,160 @@ def demo(
             f"{time.perf_counter() - t0:>5.1f}  {flags}   [{number}/{len(files)}]"
         )
     typer.echo(f"done: {len(files)} files in {time.perf_counter() - started:.0f} s")
+
+
+def _extract_file(file: Path) -> list[dict[str, object]] | dict[str, str]:
+    from extractors.extract import extract_documents
+    from pipeline.reader import read_file
+
+    try:
+        result = read_file(file)
+    except IntakeError as exc:
+        return {"file": str(file), "error": str(exc), "reason": exc.reason}
+    return [document.as_json() for document in extract_documents(result)]
+
+
+@app.command()
+def extract(
+    path: Annotated[Path, typer.Argument(help="a document file, or a folder of them")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """Find the documents in PATH, classify them and extract their fields.
+
+    With --json: {"documents": [{"id", "file", "pages", "doc_type", "doc_type_confidence",
+    "quality", "fields": {key: {"value", "confidence", "bbox", "raw"}}, "missing"}],
+    "errors": [{"file", "error", "reason"}]}; keys as in SPEC §2. Exit status 2 if a file
+    could not be read.
+    """
+    if not path.exists():
+        raise typer.BadParameter(f"{path} does not exist", param_hint="PATH")
+    documents: list[dict[str, object]] = []
+    errors: list[dict[str, str]] = []
+    for file in _document_files(path):
+        outcome = _extract_file(file)
+        if isinstance(outcome, dict):
+            errors.append(outcome)
+            if not as_json:
+                typer.echo(f"error: {outcome['error']}", err=True)
+            continue
+        documents.extend(outcome)
+        if not as_json:
+            for document in outcome:
+                _print_document(document)
+    if as_json:
+        typer.echo(
+            json.dumps({"documents": documents, "errors": errors}, ensure_ascii=False, indent=2)
+        )
+    if errors:
+        raise typer.Exit(code=2)
+
+
+def _print_document(document: dict[str, Any]) -> None:
+    typer.echo(
+        f"== {document['id']} pages {document['pages']} {document['doc_type']} "
+        f"({document['doc_type_confidence']:.2f})"
+    )
+    for key, field in document["fields"].items():
+        value = field["value"]
+        if isinstance(value, list):
+            value = f"{len(value)} entries"
+        typer.echo(f"   {field['confidence']:.2f}  {key:<22} {value}")
+    for key, reason in document["missing"].items():
+        typer.echo(f"   ----  {key:<22} absent: {reason}")
+
+
+@app.command("eval")
+def evaluate(
+    folder: Annotated[Path, typer.Argument(help="folder of labelled documents")] = Path(
+        "sample_docs"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    threshold: Annotated[
+        float, typer.Option(help="fields under this confidence count as flagged for review")
+    ] = 0.9,
+    variant: Annotated[str | None, typer.Option(help="only scan, photo, pdf or bulk")] = None,
+    limit: Annotated[int, typer.Option(help="only the first N files (0 = all)")] = 0,
+    golden: Annotated[
+        bool,
+        typer.Option(help="also compare with golden records (INTAKE_UPDATE_GOLDEN=1 rewrites)"),
+    ] = False,
+    misses: Annotated[bool, typer.Option(help="list every wrong field")] = False,
+) -> None:
+    """Measure extraction against the ground truth in FOLDER.
+
+    Prints, per document type and per variant (scan, photo, pdf, bulk): field exact-match
+    accuracy, classification accuracy, flag rate (fields under the threshold or absent) and
+    straight-through precision (share of unflagged fields that are exactly right).
+    """
+    from extractors.extract import extract_documents
+    from flows.evaluate import (
+        Evaluation,
+        check_golden,
+        compare_document,
+        labelled_files,
+        match_document,
+    )
+    from pipeline.reader import read_file
+
+    files = [f for f in labelled_files(folder) if variant in (None, f.variant)]
+    if limit:
+        files = files[:limit]
+    if not files:
+        raise typer.BadParameter(
+            f"no labelled files (*.truth.json) under {folder}", param_hint="FOLDER"
+        )
+    evaluation = Evaluation()
+    golden_problems: list[str] = []
+    with typer.progressbar(files, label="evaluating", file=sys.stderr) as progress:
+        for labelled in progress:
+            try:
+                documents = extract_documents(read_file(labelled.path))
+            except IntakeError as exc:
+                evaluation.errors.append(str(exc))
+                continue
+            for truth in labelled.documents:
+                tally = compare_document(truth, match_document(truth, documents), threshold)
+                evaluation.record(labelled.variant, truth, tally, labelled.path.name)
+            if golden:
+                problem = check_golden(folder, labelled.path, documents)
+                if problem:
+                    golden_problems.append(problem)
+    report = evaluation.as_json()
+    if as_json:
+        report["golden_differences"] = golden_problems
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_evaluation(report, show_misses=misses)
+        for problem in golden_problems:
+            typer.echo(f"golden: {problem}")
+    if golden_problems:
+        raise typer.Exit(code=1)
+
+
+def _print_evaluation(report: dict[str, Any], *, show_misses: bool) -> None:
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    header = (
+        f"{'':<24} {'docs':>5} {'class.':>7} {'fields':>6} {'exact':>7} {'flagged':>8} {'STP':>7}"
+    )
+    for title, rows in (
+        ("by variant", report["by_variant"]),
+        ("by document type", report["by_doc_type"]),
+    ):
+        typer.echo(f"\n{title}\n{header}")
+        for name, f in [*rows.items(), ("TOTAL", report["total"])]:
+            typer.echo(
+                f"{name:<24} {f['documents']:>5} {pct(f['classification_accuracy']):>7} {f['fields']:>6} "
+                f"{pct(f['field_exact_match']):>7} {pct(f['flag_rate']):>8} "
+                f"{pct(f['straight_through_precision']):>7}"
+            )
+    for error in report["errors"]:
+        typer.echo(f"refused: {error}")
+    if show_misses:
+        typer.echo("\nwrong fields:")
+        for miss in report["misses"]:
+            typer.echo(f"  {miss}")
 
 
 if __name__ == "__main__":

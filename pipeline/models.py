@@ -23,7 +23,9 @@ class BBox(BaseModel):
         return min(1.0, max(0.0, round(float(v), 5)))
 
     @classmethod
-    def from_pixels(cls, x0: float, y0: float, x1: float, y1: float, width: float, height: float) -> BBox:
+    def from_pixels(
+        cls, x0: float, y0: float, x1: float, y1: float, width: float, height: float
+    ) -> BBox:
         return cls(x0=x0 / width, y0=y0 / height, x1=x1 / width, y1=y1 / height)
 
     @classmethod
@@ -99,7 +101,9 @@ class PageQuality(BaseModel):
 
     @property
     def usable(self) -> bool:
-        return not ({QualityFlag.BLUR, QualityFlag.CUT_OFF, QualityFlag.LOW_RESOLUTION} & set(self.flags))
+        return not (
+            {QualityFlag.BLUR, QualityFlag.CUT_OFF, QualityFlag.LOW_RESOLUTION} & set(self.flags)
+        )
 
 
 class Page(BaseModel):
@@ -110,6 +114,7 @@ class Page(BaseModel):
     height: int
     source: PageSource
     quality: PageQuality = Field(default_factory=PageQuality)
+    red_seal: bool | None = Field(None, description="a red stamp was seen; None if not looked for")
     lines: list[OcrLine] = Field(default_factory=list)
 
     @property

@@ -15,6 +15,7 @@ from pipeline.inputs import IMAGE_TYPES, PDF_TYPE, iter_image_frames, sniff
 from pipeline.models import Page, PageQuality, PageSource, ReadResult
 from pipeline.ocr import OcrEngine, get_engine
 from pipeline.pdf import iter_pdf_pages
+from pipeline.seal import has_red_seal
 from pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def ocr_page(page_image: PageImage, engine: OcrEngine) -> Page:
         height=height,
         source=PageSource.OCR,
         quality=page_image.quality,
+        red_seal=has_red_seal(page_image.image),
         lines=engine.read(page_image.image),
     )
 

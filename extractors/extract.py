@@ -1,0 +1,181 @@
+"""From pages of lines to typed documents: segment, classify, extract, score."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from extractors.kv import PageLines, extract_fields
+from extractors.layout import normal
+from extractors.segment import Segment, Unit, segment_pages
+from extractors.tables import read_expense_table, read_invoice_items
+from pipeline.models import BBox, OcrLine, Page, PageQuality, QualityFlag, ReadResult
+from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField
+
+HOSPITAL = re.compile(r"[\u3400-\u9fff（）()]{2,30}?(?:医院|卫生院|医疗中心|卫生服务中心)")
+SEAL_TEXT = ("专用章", "公章", "病案章")
+FALLBACK_FIT = 0.9  # a value found without its label is a little less certain
+
+
+def extract_documents(result: ReadResult) -> list[Document]:
+    """Every document in one read file, in page order."""
+    pages = {page.index: page for page in result.pages}
+    stem = Path(result.file).name
+    return [
+        _document(f"{stem}#{n}", result.file, segment, pages)
+        for n, segment in enumerate(segment_pages(result.pages), 1)
+    ]
+
+
+def _document(doc_id: str, file: str, segment: Segment, pages: dict[int, Page]) -> Document:
+    doc_type = segment.doc_type
+    quality = _worst_quality([pages[p].quality for p in segment.pages])
+    region = segment.units[0].region if len(segment.units) == 1 else None
+    document = Document(
+        id=doc_id,
+        file=file,
+        pages=segment.pages,
+        doc_type=doc_type,
+        doc_type_confidence=segment.confidence,
+        region=region,
+        quality=quality,
+    )
+    if doc_type is DocType.OTHER:
+        return document  # never invent fields for a page that is not a claim document
+    fields, missing = _fields(segment, pages)
+    record_type = RECORD_TYPES[doc_type]
+    known = {k: v for k, v in fields.items() if k in record_type.model_fields}
+    document.record = record_type.model_construct(set(known), **known)
+    document.missing = {k: v for k, v in missing.items() if k not in known}
+    return document
+
+
+def _fields(
+    segment: Segment, pages: dict[int, Page]
+) -> tuple[dict[str, ExtractedField[Any]], dict[str, str]]:
+    fields: dict[str, ExtractedField[Any]] = {}
+    missing: dict[str, str] = {}
+    for unit in segment.units:
+        form = unit.classification.form
+        if form is None:
+            continue
+        found, lacking = extract_fields(form, [PageLines(unit.page, unit.lines)])
+        for key, value in found.items():
+            fields.setdefault(key, value)
+        for key, reason in lacking.items():
+            missing.setdefault(key, reason)
+    all_lines = [(u.page, u.lines) for u in segment.units]
+    if segment.doc_type is DocType.MEDICAL_INVOICE:
+        _invoice_items(segment.units, fields, missing)
+    if segment.doc_type is DocType.EXPENSE_LIST:
+        _expense_table(all_lines, fields, missing)
+    if "hospital_name" in RECORD_TYPES[segment.doc_type].model_fields:
+        _hospital_fallback(segment.units, fields)
+    if "has_seal" in RECORD_TYPES[segment.doc_type].model_fields:
+        fields["has_seal"] = _seal(segment.units, pages)
+    return fields, missing
+
+
+def _invoice_items(
+    units: list[Unit], fields: dict[str, ExtractedField[Any]], missing: dict[str, str]
+) -> None:
+    unit = units[0]
+    items, box, confidence = read_invoice_items(unit.lines)
+    if not items:
+        missing["items"] = "no item rows found under the 项目名称 header"
+        return
+    fields["items"] = ExtractedField[Any](
+        value=items,
+        confidence=round(confidence, 4),
+        page=unit.page,
+        bbox=box,
+        raw=f"{len(items)} items",
+    )
+
+
+def _expense_table(
+    pages: list[tuple[int, list[OcrLine]]],
+    fields: dict[str, ExtractedField[Any]],
+    missing: dict[str, str],
+) -> None:
+    table = read_expense_table(pages)
+    if not table.lines:
+        missing["lines"] = "no table header (项目名称 … 金额) found"
+        return
+    first_page = table.line_boxes[0][0]
+    fields["lines"] = ExtractedField[Any](
+        value=table.lines,
+        confidence=round(table.confidence, 4),
+        page=first_page,
+        bbox=BBox.union([b for p, b in table.line_boxes if p == first_page]),
+        raw=f"{len(table.lines)} lines on {len({p for p, _ in table.line_boxes})} page(s)",
+    )
+    if table.page_totals:
+        fields["page_totals"] = ExtractedField[Any](
+            value=[value for _, value, _, _ in table.page_totals],
+            confidence=round(min(c for _, _, _, c in table.page_totals), 4),
+            page=table.page_totals[0][0],
+            bbox=table.page_totals[0][2],
+            raw=" ".join(str(v) for _, v, _, _ in table.page_totals),
+        )
+    if table.grand_total is not None:
+        page, value, box, confidence = table.grand_total
+        lines_sum = sum((line.amount for line in table.lines), Decimal(0))
+        agrees = lines_sum == value
+        fields["total_amount"] = ExtractedField[Any](
+            value=value,
+            confidence=round(confidence * (1.0 if agrees else 0.8), 4),
+            page=page,
+            bbox=box,
+            raw=str(value),
+            note=None if agrees else f"lines add up to {lines_sum}",
+        )
+    else:
+        missing["total_amount"] = "no 合计 row found after the table"
+
+
+def _hospital_fallback(units: list[Unit], fields: dict[str, ExtractedField[Any]]) -> None:
+    """Hospitals print their name in the title or seal; take the first one seen."""
+    if "hospital_name" in fields:
+        return
+    for unit in units:
+        for line in unit.lines:
+            match = HOSPITAL.search(normal(line.text))
+            if match:
+                fields["hospital_name"] = ExtractedField[Any](
+                    value=match.group(),
+                    confidence=round(line.confidence * FALLBACK_FIT, 4),
+                    page=unit.page,
+                    bbox=line.bbox,
+                    raw=line.text,
+                )
+                return
+
+
+def _seal(units: list[Unit], pages: dict[int, Page]) -> ExtractedField[Any]:
+    seen = [pages[u.page].red_seal for u in units]
+    text_hit = next(
+        (ln for u in units for ln in u.lines if any(s in normal(ln.text) for s in SEAL_TEXT)), None
+    )
+    value = any(s is True for s in seen) or text_hit is not None
+    looked = any(s is not None for s in seen) or text_hit is not None
+    return ExtractedField[Any](
+        value=value,
+        confidence=0.95 if looked else 0.5,
+        page=units[0].page,
+        bbox=text_hit.bbox if text_hit else None,
+        raw="red seal" if any(seen) else (text_hit.text if text_hit else ""),
+    )
+
+
+def _worst_quality(qualities: list[PageQuality]) -> PageQuality:
+    """The document's quality is its worst page's, with every page's flags."""
+    if not qualities:
+        return PageQuality()
+    worst = min(qualities, key=lambda q: q.blur if q.blur is not None else float("inf"))
+    flags: list[QualityFlag] = []
+    for quality in qualities:
+        flags.extend(f for f in quality.flags if f not in flags)
+    return worst.model_copy(update={"flags": flags})

@@ -1,0 +1,276 @@
+"""Tables: expense-list lines across pages, and the item grid of an invoice.
+
+Columns are found from the header row's labels (synonyms in `columns.yml`); each later row
+is cut into cells by the column positions, so a list of any length, over any number of
+pages, is read row by row — nothing depends on the whole table fitting one window.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from extractors.layout import normal, same_row
+from extractors.values import money_or_none
+from pipeline.models import BBox, OcrLine
+from pipeline.normalize import parse_decimal, to_halfwidth
+from pipeline.records import ExpenseLine, InvoiceItem
+
+COLUMNS_FILE = Path(__file__).resolve().parent / "forms" / "columns.yml"
+MONEY_CELL = re.compile(r"^[¥￥]?-?\d{1,3}(,\d{3})*(\.\d{1,2})$|^[¥￥]?-?\d+\.\d{1,2}$")
+
+
+@lru_cache(maxsize=1)
+def column_synonyms() -> dict[str, tuple[str, ...]]:
+    data = yaml.safe_load(COLUMNS_FILE.read_text(encoding="utf-8"))
+    return {str(k): tuple(str(s) for s in v) for k, v in data["expense_list"].items()}
+
+
+@lru_cache(maxsize=1)
+def table_markers() -> dict[str, tuple[str, ...]]:
+    data = yaml.safe_load(COLUMNS_FILE.read_text(encoding="utf-8"))
+    return {str(k): tuple(str(s) for s in v) for k, v in data["markers"].items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    x0: float
+    x1: float
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    cells: list[OcrLine]
+
+    @property
+    def text(self) -> str:
+        return normal("".join(c.text for c in self.cells))
+
+    @property
+    def bbox(self) -> BBox:
+        return BBox.union([c.bbox for c in self.cells])
+
+    @property
+    def confidence(self) -> float:
+        return min(c.confidence for c in self.cells)
+
+
+def group_rows(lines: list[OcrLine]) -> list[Row]:
+    """Lines that share a row, left to right; rows top to bottom."""
+    rows: list[list[OcrLine]] = []
+    for line in sorted(lines, key=lambda ln: ln.bbox.cy):
+        if rows and same_row(rows[-1][-1].bbox, line.bbox):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [Row(sorted(r, key=lambda ln: ln.bbox.x0)) for r in rows]
+
+
+def find_header(rows: list[Row]) -> tuple[int, list[Column]] | None:
+    """The first row naming at least three known columns, with each column's x-range."""
+    synonyms = column_synonyms()
+    for index, row in enumerate(rows):
+        columns: list[Column] = []
+        for cell in row.cells:
+            columns.extend(_columns_in_cell(cell, synonyms))
+        keys = {c.key for c in columns}
+        if len(keys) >= 3 and "amount" in keys:
+            unique = {c.key: c for c in sorted(columns, key=lambda c: c.x0)}
+            return index, sorted(unique.values(), key=lambda c: c.x0)
+    return None
+
+
+def _columns_in_cell(cell: OcrLine, synonyms: dict[str, tuple[str, ...]]) -> list[Column]:
+    """Header labels within one OCR cell (OCR may merge several header cells into one)."""
+    text = normal(cell.text)
+    found: list[tuple[int, int, str]] = []
+    for key, names in synonyms.items():
+        for name in sorted(names, key=len, reverse=True):
+            index = text.find(normal(name))
+            if index >= 0 and not any(s <= index < e for s, e, _ in found):
+                found.append((index, index + len(normal(name)), key))
+                break
+    width = max(len(text), 1)
+    box = cell.bbox
+    return [
+        Column(key, box.x0 + box.width * s / width, box.x0 + box.width * e / width)
+        for s, e, key in found
+    ]
+
+
+def assign_cells(row: Row, columns: list[Column]) -> dict[str, tuple[str, float]]:
+    """Map each cell of a row to the column whose centre is nearest its own."""
+    assigned: dict[str, tuple[str, float]] = {}
+    for cell in row.cells:
+        pieces = _split_cell(cell, columns)
+        for key, text in pieces:
+            previous = assigned.get(key)
+            joined = (previous[0] + text) if previous else text
+            assigned[key] = (
+                joined,
+                min(cell.confidence, previous[1]) if previous else cell.confidence,
+            )
+    return assigned
+
+
+def _split_cell(cell: OcrLine, columns: list[Column]) -> list[tuple[str, str]]:
+    """A cell spanning several columns (merged by OCR) is cut at spaces, piece by piece."""
+    spanned = [c for c in columns if cell.bbox.x0 - 0.005 <= c.cx <= cell.bbox.x1 + 0.005]
+    parts = to_halfwidth(cell.text).split()
+    if len(spanned) >= 2 and len(parts) >= 2:
+        width = max(len(cell.text), 1)
+        pieces, position = [], 0
+        for part in parts:
+            start = cell.text.find(part, position)
+            position = start + len(part)
+            centre = cell.bbox.x0 + cell.bbox.width * (start + len(part) / 2) / width
+            key = min(columns, key=lambda c: abs(c.cx - centre)).key
+            pieces.append((key, part))
+        return pieces
+    key = min(columns, key=lambda c: abs(c.cx - cell.bbox.cx)).key
+    return [(key, normal(cell.text))]
+
+
+def is_marker(row: Row, marker: str) -> bool:
+    return any(normal(m) in row.text for m in table_markers()[marker])
+
+
+def last_money(row: Row) -> Decimal | None:
+    for cell in reversed(row.cells):
+        value = money_or_none(cell.text)
+        if value is not None and re.search(r"\d", cell.text):
+            return value
+    return None
+
+
+@dataclass(slots=True)
+class ExpenseTable:
+    lines: list[ExpenseLine]
+    line_boxes: list[tuple[int, BBox]]
+    page_totals: list[tuple[int, Decimal, BBox, float]]
+    grand_total: tuple[int, Decimal, BBox, float] | None
+    confidence: float
+    consistent_rows: int
+
+
+def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
+    """Rows of an expense list over all its pages; a page without a header reuses the last one."""
+    table = ExpenseTable([], [], [], None, 1.0, 0)
+    columns: list[Column] | None = None
+    for page, lines in pages:
+        rows = group_rows(lines)
+        header = find_header(rows)
+        start = 0
+        if header is not None:
+            start, columns = header[0] + 1, header[1]
+        if columns is None:
+            continue
+        for row in rows[start:]:
+            if is_marker(row, "grand_total") and not is_marker(row, "page_total"):
+                value = last_money(row)
+                if value is not None:
+                    table.grand_total = (page, value, row.bbox, row.confidence)
+                continue
+            if is_marker(row, "page_total"):
+                value = last_money(row)
+                if value is not None:
+                    table.page_totals.append((page, value, row.bbox, row.confidence))
+                continue
+            line = _expense_line(assign_cells(row, columns), page)
+            if line is None:
+                continue
+            consistent = _row_consistent(line)
+            table.consistent_rows += consistent
+            factor = 1.0 if consistent else 0.8
+            table.confidence = min(table.confidence, row.confidence * factor)
+            table.lines.append(line)
+            table.line_boxes.append((page, row.bbox))
+    return table
+
+
+def _expense_line(cells: dict[str, tuple[str, float]], page: int) -> ExpenseLine | None:
+    name = cells.get("name", ("", 0.0))[0]
+    amount = money_or_none(cells.get("amount", ("", 0.0))[0])
+    if not name or amount is None or not re.search(r"[\u3400-\u9fff A-Za-z]", name):
+        return None
+    return ExpenseLine(
+        name=name,
+        category=_category(cells.get("category", ("", 0.0))[0]),
+        spec=cells.get("spec", ("", 0.0))[0] or None,
+        unit=cells.get("unit", ("", 0.0))[0] or None,
+        quantity=parse_decimal(cells["quantity"][0]) if "quantity" in cells else None,
+        unit_price=money_or_none(cells["unit_price"][0]) if "unit_price" in cells else None,
+        amount=amount,
+        self_pay_ratio=_ratio(cells["self_pay_ratio"][0]) if "self_pay_ratio" in cells else None,
+        page=page,
+    )
+
+
+def _category(text: str) -> str | None:
+    for char, canonical in (("甲", "甲"), ("乙", "乙"), ("丙", "丙"), ("自费", "丙")):
+        if char in text:
+            return canonical
+    return None
+
+
+def _ratio(text: str) -> Decimal | None:
+    value = parse_decimal(text)
+    if value is None:
+        return None
+    fraction = value / 100 if "%" in text or value > 1 else value
+    return fraction.quantize(Decimal("0.01"))
+
+
+def _row_consistent(line: ExpenseLine) -> bool:
+    """quantity × unit price = amount (to the fen) is a strong check on what was read."""
+    if line.quantity is None or line.unit_price is None:
+        return True
+    return abs(line.quantity * line.unit_price - line.amount) <= Decimal("0.01")
+
+
+def read_invoice_items(lines: list[OcrLine]) -> tuple[list[InvoiceItem], BBox | None, float]:
+    """(name, amount) pairs between the item header and the 合计 row of an invoice."""
+    rows = group_rows(lines)
+    start = next((i for i, r in enumerate(rows) if is_marker(r, "item_header")), None)
+    if start is None:
+        return [], None, 0.0
+    items: list[InvoiceItem] = []
+    boxes: list[BBox] = []
+    confidence = 1.0
+    for row in rows[start + 1 :]:
+        if is_marker(row, "grand_total") or is_marker(row, "invoice_end"):
+            break
+        pending: str | None = None
+        for cell in row.cells:
+            for token in to_halfwidth(cell.text).split():
+                name, amount_text = _split_name_amount(token)
+                if amount_text is None and MONEY_CELL.match(token):
+                    name, amount_text = "", token
+                if name and re.search(r"[\u3400-\u9fff]", name):
+                    pending = name
+                amount = money_or_none(amount_text) if amount_text else None
+                if amount is not None and pending:
+                    items.append(InvoiceItem(name=pending, amount=amount))
+                    confidence = min(confidence, cell.confidence)
+                    boxes.append(row.bbox)
+                    pending = None
+    box = BBox.union(boxes) if boxes else None
+    return items, box, confidence
+
+
+def _split_name_amount(text: str) -> tuple[str, str | None]:
+    """ "西药费 120.50" merged into one cell by OCR: split the trailing amount off."""
+    match = re.match(r"^(.*?[\u3400-\u9fff）)])[:：]?([¥￥]?\d+(?:,\d{3})*\.\d{2})$", text)
+    if match:
+        return match.group(1), match.group(2)
+    return text, None

@@ -1,0 +1,217 @@
+"""Parse a candidate string into a canonical value of a given kind, scoring how well it fits.
+
+The score multiplies the OCR confidence: 1.0 for a clean, full match of the expected shape,
+less where characters had to be repaired or the shape is unusual. A string that does not fit
+its kind yields a reason instead of a value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from extractors.forms import ValueKind
+from pipeline.normalize import (
+    clean_digits,
+    find_dates,
+    id_checksum_valid,
+    normalize_ethnicity,
+    normalize_id_number,
+    normalize_sex,
+    parse_capital_amount,
+    parse_date,
+    parse_money,
+    repair_id_number,
+    to_halfwidth,
+)
+
+VOCAB_FILE = Path(__file__).resolve().parent / "forms" / "vocabulary.yml"
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    value: Any
+    fit: float
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reason: str
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict[str, dict[str, str]]:
+    """Printed phrase -> canonical code tables (claim categories), kept as data."""
+    data = yaml.safe_load(VOCAB_FILE.read_text(encoding="utf-8"))
+    return {str(k): {str(a): str(b) for a, b in v.items()} for k, v in data.items()}
+
+
+_CJK = r"\u3400-\u9fff"
+_NAME = re.compile(rf"^[{_CJK}·]{{2,6}}$")
+_TRAILING_JUNK = " :：;；,，、|。._-—"
+
+
+def parse_value(kind: ValueKind, text: str, pattern: str | None = None) -> Parsed | Rejected:
+    """Canonical value of `kind` read from `text`, or why there is none."""
+    text = text.strip().strip(_TRAILING_JUNK)
+    if not text:
+        return Rejected("no text next to the label")
+    parsed = _PARSERS[kind](text)
+    if (
+        isinstance(parsed, Parsed)
+        and pattern
+        and not re.fullmatch(pattern, str(_plain(parsed.value)))
+    ):
+        return Rejected(f"{text!r} does not have the expected form ({pattern})")
+    return parsed
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _text(text: str) -> Parsed | Rejected:
+    return Parsed(to_halfwidth(text).strip(), 1.0)
+
+
+def _name(text: str) -> Parsed | Rejected:
+    name = re.sub(rf"[^{_CJK}·]", "", text)
+    if not _NAME.match(name):
+        return Rejected(f"{text!r} is not a Chinese name")
+    return Parsed(name, 1.0 if name == text.strip() else 0.9)
+
+
+def _date(text: str) -> Parsed | Rejected:
+    value = parse_date(text)
+    return Parsed(value, 1.0) if value else Rejected(f"{text!r} is not a valid date")
+
+
+def _money(text: str) -> Parsed | Rejected:
+    value = parse_money(text)
+    if value is None:
+        return Rejected(f"{text!r} is not an amount")
+    fit = 1.0 if re.search(r"\d+\.\d{2}(?!\d)", to_halfwidth(text)) else 0.85
+    return Parsed(value, fit)
+
+
+def _capital(text: str) -> Parsed | Rejected:
+    words = re.sub(r"[^零〇壹贰貳叁參肆伍陆陸柒捌玖拾佰仟万萬亿億元圆角分整正]", "", text)
+    value = parse_capital_amount(words)
+    if value is None:
+        return Rejected(f"{text!r} is not an amount in capital numerals")
+    return Parsed(value, 1.0)
+
+
+def _id_number(text: str) -> Parsed | Rejected:
+    match = re.search(r"[0-9OoDIlZSB]{17}[0-9Xx×]", to_halfwidth(text).replace(" ", ""))
+    if not match:
+        return Rejected(f"{text!r} is not an 18-character ID number")
+    raw = match.group().replace("×", "X")
+    number = normalize_id_number(raw)
+    fit = 1.0 if number == raw.upper() else 0.85
+    if id_checksum_valid(number):
+        return Parsed(number, fit)
+    repaired, corrected = repair_id_number(number)
+    if corrected:
+        changed = next(i for i, (a, b) in enumerate(zip(number, repaired, strict=True)) if a != b)
+        note = f"check digit repair: position {changed + 1} read {number[changed]!r}, set {repaired[changed]!r}"
+        return Parsed(repaired, 0.75 * fit, note)
+    return Parsed(number, 0.5 * fit, "check digit does not match")
+
+
+def _digits(text: str) -> Parsed | Rejected:
+    cleaned = clean_digits(text).replace(" ", "")
+    match = re.search(r"\d{4,}", cleaned)
+    if not match:
+        return Rejected(f"{text!r} holds no number")
+    fit = 1.0 if match.group() in to_halfwidth(text).replace(" ", "") else 0.85
+    return Parsed(match.group(), fit)
+
+
+def _code(text: str) -> Parsed | Rejected:
+    match = re.search(r"[0-9A-Za-z\-]{4,}", to_halfwidth(text).replace(" ", ""))
+    return Parsed(match.group(), 1.0) if match else Rejected(f"{text!r} holds no code")
+
+
+def _sex(text: str) -> Parsed | Rejected:
+    value = normalize_sex(text)
+    return Parsed(value, 1.0) if value else Rejected(f"{text!r} is not 男 or 女")
+
+
+def _ethnicity(text: str) -> Parsed | Rejected:
+    value = normalize_ethnicity(re.sub(rf"[^{_CJK}]", "", text))
+    if not value or len(value) > 6:
+        return Rejected(f"{text!r} is not an ethnicity")
+    return Parsed(value, 1.0)
+
+
+def _region(text: str) -> Parsed | Rejected:
+    match = re.search(rf"[{_CJK}]{{2,10}}?(?:自治州|地区|省|市|州|盟|县|区)", text)
+    return Parsed(match.group(), 1.0) if match else Rejected(f"{text!r} is not a region name")
+
+
+def _level(text: str) -> Parsed | Rejected:
+    match = re.search(r"([一二三])级", text)
+    return Parsed(match.group(), 1.0) if match else Rejected(f"{text!r} is not a hospital level")
+
+
+def _category(text: str) -> Parsed | Rejected:
+    plain = re.sub(r"\s", "", text)
+    for phrase, code in sorted(vocabulary()["claim_category"].items(), key=lambda kv: -len(kv[0])):
+        if phrase in plain:
+            return Parsed(code, 1.0)
+    return Rejected(f"{text!r} is not a known filing category")
+
+
+def _validity_end(text: str) -> Parsed | Rejected:
+    if "长期" in text:
+        return Parsed("长期", 1.0)
+    dates = find_dates(text)
+    if not dates:
+        return Rejected(f"{text!r} holds no end date")
+    return Parsed(dates[-1].isoformat(), 1.0 if len(dates) >= 2 else 0.9)
+
+
+def _range_start(text: str) -> Parsed | Rejected:
+    dates = find_dates(text)
+    return Parsed(dates[0], 1.0) if dates else Rejected(f"{text!r} holds no date")
+
+
+def _range_end(text: str) -> Parsed | Rejected:
+    dates = find_dates(text)
+    if len(dates) < 2:
+        return Rejected(f"{text!r} holds no end date")
+    return Parsed(dates[1], 1.0)
+
+
+_PARSERS = {
+    ValueKind.TEXT: _text,
+    ValueKind.NAME: _name,
+    ValueKind.DATE: _date,
+    ValueKind.MONEY: _money,
+    ValueKind.CAPITAL_AMOUNT: _capital,
+    ValueKind.ID_NUMBER: _id_number,
+    ValueKind.DIGITS: _digits,
+    ValueKind.CODE: _code,
+    ValueKind.SEX: _sex,
+    ValueKind.ETHNICITY: _ethnicity,
+    ValueKind.REGION: _region,
+    ValueKind.HOSPITAL_LEVEL: _level,
+    ValueKind.CLAIM_CATEGORY: _category,
+    ValueKind.VALIDITY_END: _validity_end,
+    ValueKind.DATE_RANGE_START: _range_start,
+    ValueKind.DATE_RANGE_END: _range_end,
+}
+
+
+def money_or_none(text: str) -> Decimal | None:
+    parsed = _money(text)
+    return parsed.value if isinstance(parsed, Parsed) else None

@@ -1,0 +1,196 @@
+"""Extraction accuracy against labelled documents (`intake eval`).
+
+Ground truth is a sidecar `X.truth.json` beside each sample file `X` (and, for claim folders,
+`<claim>.truth.json` beside the folder). Each truth document is matched to the extracted
+document on the same first page (and overlapping region); then every canonical field is
+compared exactly, list fields element by element.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.models import BBox
+from pipeline.records import Document
+
+GOLDEN_ENV = "INTAKE_UPDATE_GOLDEN"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledFile:
+    path: Path
+    variant: str
+    documents: list[dict[str, Any]]
+
+
+def labelled_files(root: Path) -> list[LabelledFile]:
+    """Every labelled sample file under `root`, in path order."""
+    found: list[LabelledFile] = []
+    for sidecar in sorted(root.rglob("*.truth.json")):
+        truth = json.loads(sidecar.read_text(encoding="utf-8"))
+        if "files" in truth:  # a claim folder's truth: one entry per uploaded file
+            folder = sidecar.with_name(sidecar.name.removesuffix(".truth.json"))
+            for name, entry in sorted(truth["files"].items()):
+                if (folder / name).is_file() and entry.get("documents"):
+                    found.append(LabelledFile(folder / name, entry["variant"], entry["documents"]))
+            continue
+        document = sidecar.with_name(sidecar.name.removesuffix(".truth.json"))
+        if document.is_file():
+            found.append(LabelledFile(document, truth["variant"], truth["documents"]))
+    return found
+
+
+@dataclass(slots=True)
+class Tally:
+    documents: int = 0
+    classified_right: int = 0
+    fields: int = 0
+    exact: int = 0
+    flagged: int = 0
+    unflagged: int = 0
+    unflagged_exact: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, other: Tally) -> None:
+        self.documents += other.documents
+        self.classified_right += other.classified_right
+        self.fields += other.fields
+        self.exact += other.exact
+        self.flagged += other.flagged
+        self.unflagged += other.unflagged
+        self.unflagged_exact += other.unflagged_exact
+        self.misses.extend(other.misses)
+
+    def figures(self) -> dict[str, Any]:
+        def ratio(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        return {
+            "documents": self.documents,
+            "classification_accuracy": ratio(self.classified_right, self.documents),
+            "fields": self.fields,
+            "field_exact_match": ratio(self.exact, self.fields),
+            "flag_rate": ratio(self.flagged, self.fields),
+            "straight_through_precision": ratio(self.unflagged_exact, self.unflagged),
+        }
+
+
+def match_document(truth: dict[str, Any], documents: list[Document]) -> Document | None:
+    """The extracted document starting on the truth's first page (and region, if any)."""
+    first = truth["pages"][0]
+    candidates = [d for d in documents if first in d.pages]
+    region = truth.get("region")
+    if region and len(candidates) > 1:
+        target = BBox(x0=region[0], y0=region[1], x1=region[2], y1=region[3])
+        return max(candidates, key=lambda d: _overlap(d.region, target))
+    return candidates[0] if candidates else None
+
+
+def _overlap(a: BBox | None, b: BBox) -> float:
+    if a is None:
+        return 0.0
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def compare_document(truth: dict[str, Any], document: Document | None, threshold: float) -> Tally:
+    tally = Tally(documents=1)
+    if document is not None and document.doc_type.value == truth["doc_type"]:
+        tally.classified_right = 1
+    elif truth["doc_type"] in ("agent_id_card",) and document and document.doc_type == "id_card":
+        tally.classified_right = 1  # the agent is only known at claim level
+    extracted = document.as_json()["fields"] if document else {}
+    for key, expected in truth["fields"].items():
+        got = extracted.get(key)
+        for unit, (want, have) in enumerate(_units(expected, got["value"] if got else None)):
+            tally.fields += 1
+            right = _same(want, have)
+            tally.exact += right
+            flagged = got is None or got["confidence"] < threshold
+            tally.flagged += flagged
+            if not flagged:
+                tally.unflagged += 1
+                tally.unflagged_exact += right
+            if not right:
+                label = f"{key}[{unit}]" if isinstance(expected, list) else key
+                tally.misses.append(f"{label}: want {want!r} got {have!r}")
+    return tally
+
+
+def _units(expected: Any, got: Any) -> Iterator[tuple[Any, Any]]:
+    """Scalar fields count once; list fields once per element."""
+    if isinstance(expected, list):
+        got_list = got if isinstance(got, list) else []
+        for index, want in enumerate(expected):
+            yield want, got_list[index] if index < len(got_list) else None
+    else:
+        yield expected, got
+
+
+def _same(want: Any, have: Any) -> bool:
+    if isinstance(want, dict):
+        if not isinstance(have, dict):
+            return False
+        return all(_same(v, have.get(k)) for k, v in want.items() if v is not None)
+    if isinstance(want, bool) or want is None:
+        return bool(want == have)
+    return str(want) == str(have) if have is not None else False
+
+
+@dataclass(slots=True)
+class Evaluation:
+    by_type: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_variant: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    total: Tally = field(default_factory=Tally)
+    errors: list[str] = field(default_factory=list)
+
+    def record(self, variant: str, truth: dict[str, Any], tally: Tally, file: str) -> None:
+        tally.misses = [f"{file} {truth['doc_type']}: {m}" for m in tally.misses]
+        self.by_type[truth["doc_type"]].add(tally)
+        self.by_variant[variant].add(tally)
+        self.total.add(tally)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total.figures(),
+            "by_variant": {k: v.figures() for k, v in sorted(self.by_variant.items())},
+            "by_doc_type": {k: v.figures() for k, v in sorted(self.by_type.items())},
+            "errors": self.errors,
+            "misses": self.total.misses,
+        }
+
+
+def golden_path(root: Path, file: Path) -> Path:
+    return root / "golden" / (str(file.relative_to(root)).replace(os.sep, "__") + ".json")
+
+
+def check_golden(root: Path, file: Path, documents: list[Document]) -> str | None:
+    """Compare with (or, with INTAKE_UPDATE_GOLDEN=1, rewrite) the golden record file."""
+    path = golden_path(root, file)
+    current = [_golden_view(d) for d in documents]
+    if os.environ.get(GOLDEN_ENV) == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(current, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        return None
+    if not path.exists():
+        return f"{path} missing (run with {GOLDEN_ENV}=1 to create it)"
+    if json.loads(path.read_text(encoding="utf-8")) != current:
+        return f"{file} differs from {path}"
+    return None
+
+
+def _golden_view(document: Document) -> dict[str, Any]:
+    """Types and values only: confidences and boxes move with OCR noise, values must not."""
+    data = document.as_json()
+    return {
+        "pages": data["pages"],
+        "doc_type": data["doc_type"],
+        "fields": {k: v["value"] for k, v in data["fields"].items()},
+    }
