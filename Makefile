@@ -10,7 +10,7 @@ UV        := $(VENV)/bin/uv
 STATE_DIR ?= .state
 STAMP     := $(VENV)/.installed
 APT_STAMP := $(STATE_DIR)/.apt-installed
-APT_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming libheif1
+APT_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming libheif1 postgresql
 
 export INTAKE_STATE_DIR := $(abspath $(STATE_DIR))
 export PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK := True

@@ -29,10 +29,23 @@ class Settings(BaseSettings):
         None, description="PP-OCR recognition model folder (inference.onnx + inference.yml)"
     )
 
+    database_url: str | None = Field(
+        None, description="claim store URL; default: SQLite file under the state dir"
+    )
+    calculator_url: str | None = Field(
+        None, description="an agency's own calculator service; default: the built-in policies"
+    )
+
     max_file_bytes: int = Field(200 * 1024 * 1024, description="largest upload accepted")
     max_image_pixels: int = Field(120_000_000, description="decompression-bomb guard")
     max_pages: int = Field(500, description="most pages read from one file")
     pdf_render_dpi: int = Field(200, description="DPI for rendering PDF pages without text")
+
+    def store_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.state_dir.resolve() / 'claims.db'}"
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,160 @@
+"""The claim contract (SPEC §6): manifest in, bundle with issues, status and money out."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pipeline.errors import IntakeError
+from pipeline.models import BBox
+from pipeline.records import Document
+
+
+class ClaimType(StrEnum):
+    RELOCATED_RETIREE = "relocated_retiree"
+    LONG_TERM_RESIDENT = "long_term_resident"
+    RESIDENT_WORKER = "resident_worker"
+    REFERRAL = "referral"
+    EMERGENCY = "emergency"
+    SELF_REFERRAL = "self_referral"
+
+    @property
+    def long_term(self) -> bool:
+        return self in (
+            ClaimType.RELOCATED_RETIREE,
+            ClaimType.LONG_TERM_RESIDENT,
+            ClaimType.RESIDENT_WORKER,
+        )
+
+
+class CareType(StrEnum):
+    INPATIENT = "inpatient"
+    OUTPATIENT = "outpatient"
+    OUTPATIENT_SPECIAL_DISEASE = "outpatient_special_disease"
+
+
+class ClaimStatus(StrEnum):
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"
+    NEEDS_REVIEW = "needs_review"
+    REJECTED = "rejected"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class ManifestError(IntakeError):
+    """claim.json is missing or wrong: the operator must fix it."""
+
+    reason = "manifest_invalid"
+
+
+MAX_MONEY = Decimal("100000000")
+
+
+class ClaimManifest(BaseModel):
+    """`claim.json`: unknown keys are an error, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    claim_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+    claim_type: ClaimType
+    care_type: CareType
+    insured_region: str = Field(min_length=2, max_length=30)
+    treatment_region: str = Field(min_length=2, max_length=30)
+    submitted_on: date
+    by_agent: bool = False
+    paid_this_year: Decimal = Field(Decimal("0.00"), ge=0, lt=MAX_MONEY, decimal_places=2)
+
+    @field_validator("submitted_on")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError(f"submitted_on {value} is in the future")
+        return value
+
+    @classmethod
+    def load(cls, path: Path) -> ClaimManifest:
+        if not path.is_file():
+            raise ManifestError(
+                "claim.json is missing: every claim needs a manifest with claim_id, claim_type, "
+                "care_type, insured_region, treatment_region and submitted_on",
+                path=str(path),
+            )
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ManifestError(f"claim.json is not valid JSON ({exc})", path=str(path)) from exc
+        return cls.parse_data(data, path)
+
+    @classmethod
+    def parse_data(cls, data: Any, path: Path | None = None) -> ClaimManifest:
+        if not isinstance(data, dict):
+            raise ManifestError(
+                "claim.json must hold a JSON object", path=str(path) if path else None
+            )
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'claim'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ManifestError(
+                f"claim.json is invalid: {problems}", path=str(path) if path else None
+            ) from exc
+
+
+class ValidationIssue(BaseModel):
+    """One problem on a claim. `code` is a stable API: codes are added, never renamed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    severity: Severity
+    message: str
+    doc_ids: list[str] = Field(default_factory=list)
+    field: str | None = None
+    page: int | None = None
+    bbox: BBox | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        box = [self.page, *self.bbox.as_list()] if self.bbox is not None else None
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "doc_ids": self.doc_ids,
+            "field": self.field,
+            "bbox": box,
+        }
+
+
+class FileProblem(BaseModel):
+    """An uploaded file that could not be read, kept as-is with the reason."""
+
+    file: str
+    reason: str
+    message: str
+
+
+class ClaimBundle(BaseModel):
+    """Everything known about one claim; travels from extraction to validation to payment."""
+
+    manifest: ClaimManifest
+    documents: list[Document] = Field(default_factory=list)
+    file_problems: list[FileProblem] = Field(default_factory=list)
+    confirmed_fields: set[str] = Field(
+        default_factory=set, description="'doc_id:field' confirmed or corrected by a reviewer"
+    )
+
+    def of_type(self, doc_type: str) -> list[Document]:
+        return [d for d in self.documents if d.doc_type.value == doc_type]

@@ -1,0 +1,273 @@
+"""Cross-document consistency (SPEC §4): one patient, one stay, valid filings, deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from pipeline.bundle import CareType, ClaimBundle, ClaimType, ValidationIssue
+from pipeline.records import DocType, Document
+from validators.common import (
+    issue,
+    money,
+    patient_id_cards,
+    region_of_hospital,
+    same_region,
+    treatment_period,
+    value_of,
+)
+from validators.rules import Rules
+
+NAME_FIELDS = {
+    DocType.ID_CARD: "name",
+    DocType.MEDICAL_INVOICE: "payer_name",
+    DocType.EXPENSE_LIST: "patient_name",
+    DocType.DISCHARGE_SUMMARY: "patient_name",
+    DocType.FILING_RECORD: "name",
+    DocType.RESIDENCE_PERMIT: "name",
+    DocType.REFERRAL_FORM: "patient_name",
+    DocType.EMERGENCY_CERTIFICATE: "patient_name",
+    DocType.SOCIAL_SECURITY_CARD: "name",
+}
+ID_FIELDS = {
+    DocType.ID_CARD: "id_number",
+    DocType.MEDICAL_INVOICE: "payer_id_number",
+    DocType.FILING_RECORD: "id_number",
+    DocType.RESIDENCE_PERMIT: "id_number",
+    DocType.REFERRAL_FORM: "id_number",
+    DocType.SOCIAL_SECURITY_CARD: "id_number",
+}
+TOLERANCE = Decimal("0.01")
+
+
+def _reference(bundle: ClaimBundle, fields: dict[DocType, str]) -> tuple[Document, str] | None:
+    """The patient's value: from the ID card if there is one, else the first invoice."""
+    for doc_type in (DocType.ID_CARD, DocType.MEDICAL_INVOICE, DocType.SOCIAL_SECURITY_CARD):
+        for document in bundle.of_type(doc_type.value):
+            value = value_of(document, fields[doc_type])
+            if isinstance(value, str):
+                return document, value
+    return None
+
+
+def _check_same(
+    bundle: ClaimBundle, fields: dict[DocType, str], code: str, what: str
+) -> list[ValidationIssue]:
+    reference = _reference(bundle, fields)
+    if reference is None:
+        return []
+    ref_doc, ref_value = reference
+    issues = []
+    for document in bundle.documents:
+        key = fields.get(document.doc_type)
+        value = value_of(document, key) if key else None
+        if isinstance(value, str) and value != ref_value:
+            issues.append(
+                issue(
+                    code,
+                    f"{what} {value!r} on {document.doc_type.value} differs from {ref_value!r} on "
+                    f"{ref_doc.doc_type.value}: a misread, or a document of another person",
+                    [document, ref_doc],
+                    key,
+                )
+            )
+    return issues
+
+
+def check_identity(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    return _check_same(bundle, NAME_FIELDS, "name_mismatch", "name") + _check_same(
+        bundle, ID_FIELDS, "id_number_mismatch", "ID number"
+    )
+
+
+def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    """Expense list grand total = invoice total(s); lines add up to page and grand totals."""
+    issues: list[ValidationIssue] = []
+    invoices = bundle.of_type(DocType.MEDICAL_INVOICE.value)
+    invoice_totals = [t for d in invoices if (t := money(value_of(d, "total_amount"))) is not None]
+    for listing in bundle.of_type(DocType.EXPENSE_LIST.value):
+        total = money(value_of(listing, "total_amount"))
+        if total is not None and invoice_totals and abs(sum(invoice_totals) - total) > TOLERANCE:
+            issues.append(
+                issue(
+                    "expense_total_mismatch",
+                    f"expense list total {total} differs from the invoice total "
+                    f"{sum(invoice_totals)}: a missing invoice or list page, or a misread",
+                    [listing, *invoices],
+                    "total_amount",
+                )
+            )
+        lines = value_of(listing, "lines") or []
+        line_sum = sum((line.amount for line in lines), Decimal(0))
+        if lines and total is not None and abs(line_sum - total) > TOLERANCE:
+            issues.append(
+                issue(
+                    "expense_lines_mismatch",
+                    f"the expense lines add up to {line_sum} but the list's total is {total}",
+                    [listing],
+                    "lines",
+                )
+            )
+        page_totals = value_of(listing, "page_totals") or []
+        per_page: dict[int | None, Decimal] = {}
+        for line in lines:
+            per_page[line.page] = per_page.get(line.page, Decimal(0)) + line.amount
+        sums = [per_page[p] for p in sorted(k for k in per_page if k is not None)]
+        if page_totals and len(page_totals) == len(sums):
+            for number, (printed, added) in enumerate(zip(page_totals, sums, strict=True), 1):
+                if abs(printed - added) > TOLERANCE:
+                    issues.append(
+                        issue(
+                            "expense_lines_mismatch",
+                            f"page {number} of the expense list: lines add up to {added}, "
+                            f"小计 says {printed}",
+                            [listing],
+                            "page_totals",
+                        )
+                    )
+    return issues
+
+
+def _filing(bundle: ClaimBundle) -> Document | None:
+    filings = bundle.of_type(DocType.FILING_RECORD.value)
+    return filings[0] if filings else None
+
+
+def check_filing_validity(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    """Treatment dates inside the filing's validity; hospital in the filed region."""
+    filing = _filing(bundle)
+    start, end = treatment_period(bundle)
+    issues: list[ValidationIssue] = []
+    if filing is not None and start is not None:
+        valid_from = value_of(filing, "valid_from") or value_of(filing, "filing_date")
+        valid_until = value_of(filing, "valid_until")
+        if (
+            not isinstance(valid_until, date)
+            and isinstance(valid_from, date)
+            and valid_until != "长期"
+        ):
+            valid_until = valid_from + timedelta(days=rules.deadlines.filing_validity_days)
+        last = end or start
+        before = isinstance(valid_from, date) and start < valid_from
+        after = isinstance(valid_until, date) and last > valid_until
+        if (before or after) and bundle.manifest.claim_type is not ClaimType.EMERGENCY:
+            issues.append(
+                issue(
+                    "outside_filing_validity",
+                    f"treatment {start}–{last} is outside the filing's validity "
+                    f"{valid_from}–{valid_until}",
+                    [filing],
+                    "valid_until" if after else "valid_from",
+                )
+            )
+    filed_region = value_of(filing, "treatment_region") if filing else None
+    region = filed_region if isinstance(filed_region, str) else None
+    if region is None and bundle.manifest.claim_type.long_term:
+        region = bundle.manifest.treatment_region
+    if region:
+        for invoice in bundle.of_type(DocType.MEDICAL_INVOICE.value):
+            hospital = value_of(invoice, "hospital_name")
+            where = region_of_hospital(hospital, rules.hospital_regions) if hospital else None
+            if where and not same_region(where, region):
+                issues.append(
+                    issue(
+                        "hospital_outside_filed_region",
+                        f"{hospital} is in {where}, outside the filed treatment region {region}",
+                        [invoice],
+                        "hospital_name",
+                    )
+                )
+    return issues
+
+
+def check_document_validity(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    """Residence permit, ID card and referral are valid on the treatment dates."""
+    start, end = treatment_period(bundle)
+    if start is None:
+        return []
+    last = end or start
+    issues: list[ValidationIssue] = []
+    for document in bundle.documents:
+        if document.doc_type not in (
+            DocType.RESIDENCE_PERMIT,
+            DocType.ID_CARD,
+            DocType.REFERRAL_FORM,
+        ):
+            continue
+        until = value_of(document, "valid_until")
+        if document.doc_type is DocType.REFERRAL_FORM and not isinstance(until, date | str):
+            issued = value_of(document, "issue_date")
+            if isinstance(issued, date):
+                until = issued + timedelta(days=rules.deadlines.referral_validity_days)
+        if isinstance(until, str):
+            if until == "长期":
+                continue
+            until = date.fromisoformat(until) if len(until) == 10 else None
+        since = value_of(document, "valid_from")
+        expired = isinstance(until, date) and start > until
+        early = (
+            isinstance(since, date) and last < since and document.doc_type is DocType.REFERRAL_FORM
+        )
+        if expired or early:
+            issues.append(
+                issue(
+                    "document_expired",
+                    f"{document.doc_type.value} valid until {until} does not cover the treatment "
+                    f"{start}–{last}",
+                    [document],
+                    "valid_until",
+                )
+            )
+    return issues
+
+
+def check_deadlines(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    """Submission within the window after discharge; emergencies reported within 3 days."""
+    manifest = bundle.manifest
+    start, end = treatment_period(bundle)
+    issues: list[ValidationIssue] = []
+    deadlines = rules.deadlines
+    if end is not None:
+        window = deadlines.submission_days_after_discharge + deadlines.submission_grace_days
+        late = (manifest.submitted_on - end).days > window
+        if (
+            manifest.care_type is CareType.OUTPATIENT_SPECIAL_DISEASE
+            and deadlines.outpatient_special_disease_same_year
+        ):
+            late = manifest.submitted_on.year != end.year
+        if late:
+            issues.append(
+                issue(
+                    "submission_late",
+                    f"submitted on {manifest.submitted_on}, {(manifest.submitted_on - end).days} days "
+                    f"after discharge on {end}; the policy allows "
+                    f"{deadlines.submission_days_after_discharge} days (+{deadlines.submission_grace_days} grace)",
+                )
+            )
+    filing = _filing(bundle)
+    if manifest.claim_type is ClaimType.EMERGENCY and start is not None and filing is not None:
+        reported = value_of(filing, "filing_date")
+        if isinstance(reported, date) and (reported - start).days > deadlines.emergency_report_days:
+            issues.append(
+                issue(
+                    "emergency_report_late",
+                    f"emergency admission on {start} was reported on {reported}, more than "
+                    f"{deadlines.emergency_report_days} days later",
+                    [filing],
+                    "filing_date",
+                )
+            )
+    return issues
+
+
+def resolve_agent_cards(bundle: ClaimBundle) -> None:
+    """With an agent, the ID card whose name is not the patient's is the agent's card."""
+    cards = patient_id_cards(bundle)
+    if not bundle.manifest.by_agent or len(cards) < 2:
+        return
+    payers = {value_of(d, "payer_name") for d in bundle.of_type(DocType.MEDICAL_INVOICE.value)} - {
+        None
+    }
+    for card in cards:
+        if payers and value_of(card, "name") not in payers:
+            card.doc_type = DocType.AGENT_ID_CARD

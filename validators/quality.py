@@ -1,0 +1,67 @@
+"""Extraction quality: unreadable files and pages, photos to retake, fields under threshold."""
+
+from __future__ import annotations
+
+from pipeline.bundle import ClaimBundle, Severity, ValidationIssue
+from pipeline.models import QualityFlag
+from pipeline.records import DocType
+from validators.common import issue
+from validators.rules import Rules
+
+RETAKE_FLAGS = {QualityFlag.BLUR, QualityFlag.CUT_OFF, QualityFlag.LOW_RESOLUTION}
+
+
+def check_files(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    return [
+        issue("unsupported_file", f"{p.file}: {p.message}", severity=Severity.ERROR)
+        for p in bundle.file_problems
+    ]
+
+
+def check_pages(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    """A blurred, cut-off or tiny page cannot be fixed by a reviewer: ask for a new photo."""
+    issues: list[ValidationIssue] = []
+    for document in bundle.documents:
+        flags = set(document.quality.flags)
+        bad = sorted(flags & RETAKE_FLAGS)
+        if bad:
+            issues.append(
+                issue(
+                    "retake_photo",
+                    f"{document.file} pages {[p + 1 for p in document.pages]}: "
+                    f"{', '.join(bad)} — ask the claimant to photograph it again",
+                    [document],
+                )
+            )
+            if document.doc_type is DocType.OTHER or not document.fields:
+                issues.append(
+                    issue(
+                        "unreadable_page",
+                        f"{document.file}: no text could be read ({', '.join(bad)})",
+                        [document],
+                    )
+                )
+    return issues
+
+
+def check_confidence(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
+    """Every field under its threshold, unless a reviewer confirmed it."""
+    issues: list[ValidationIssue] = []
+    for document in bundle.documents:
+        for key, found in document.fields.items():
+            if f"{document.id}:{key}" in bundle.confirmed_fields:
+                continue
+            threshold = rules.confidence.threshold(key)
+            if found.confidence < threshold:
+                note = f" ({found.note})" if found.note else ""
+                issues.append(
+                    issue(
+                        "low_confidence",
+                        f"{key} read as {found.raw!r} with confidence {found.confidence:.2f} "
+                        f"(< {threshold:.2f}){note}: confirm or correct it",
+                        [document],
+                        key,
+                        severity=Severity.WARNING,
+                    )
+                )
+    return issues
