@@ -154,15 +154,15 @@ class ClaimStore:
             yield session
 
     def claims_using_invoice(self, invoice_key: str, exclude_claim: str) -> list[str]:
-        """Other claims that already used this invoice."""
+        """Claims that used this invoice before `exclude_claim` did (the first user owns it)."""
         with self.session() as session:
-            rows = session.scalars(
-                select(InvoiceKeyRow.claim_id).where(
-                    InvoiceKeyRow.invoice_key == invoice_key,
-                    InvoiceKeyRow.claim_id != exclude_claim,
+            rows = session.execute(
+                select(InvoiceKeyRow.claim_id, InvoiceKeyRow.id).where(
+                    InvoiceKeyRow.invoice_key == invoice_key
                 )
-            )
-            return sorted(set(rows))
+            ).all()
+        mine = min((i for c, i in rows if c == exclude_claim), default=None)
+        return sorted({c for c, i in rows if c != exclude_claim and (mine is None or i < mine)})
 
     def save_result(
         self,
@@ -187,9 +187,10 @@ class ClaimStore:
             row.content_hash = content_hash
             row.updated_at = _now()
             session.flush()
-            for table in (DocumentRow, FieldRow, IssueRow, InvoiceKeyRow):
+            for table in (DocumentRow, FieldRow, IssueRow):
                 session.execute(delete(table).where(table.claim_id == claim_id))
-            self._add_children(session, claim_id, result, invoice_keys)
+            self._add_children(session, claim_id, result)
+            self._register_invoices(session, claim_id, invoice_keys)
             if changed:
                 session.add(
                     StatusHistoryRow(
@@ -199,9 +200,22 @@ class ClaimStore:
             return changed
 
     @staticmethod
-    def _add_children(
-        session: Session, claim_id: str, result: dict[str, Any], invoice_keys: list[str]
-    ) -> None:
+    def _register_invoices(session: Session, claim_id: str, keys: list[str]) -> None:
+        """Keep the first registration of each invoice (it decides who used it first)."""
+        existing = dict(
+            session.execute(
+                select(InvoiceKeyRow.invoice_key, InvoiceKeyRow.id).where(
+                    InvoiceKeyRow.claim_id == claim_id
+                )
+            ).all()
+        )
+        for key in set(existing) - set(keys):
+            session.execute(delete(InvoiceKeyRow).where(InvoiceKeyRow.id == existing[key]))
+        for key in sorted(set(keys) - set(existing)):
+            session.add(InvoiceKeyRow(invoice_key=key, claim_id=claim_id))
+
+    @staticmethod
+    def _add_children(session: Session, claim_id: str, result: dict[str, Any]) -> None:
         for document in result.get("documents", []):
             session.add(
                 DocumentRow(
@@ -234,8 +248,6 @@ class ClaimStore:
                     field=found.get("field"),
                 )
             )
-        for key in sorted(set(invoice_keys)):
-            session.add(InvoiceKeyRow(invoice_key=key, claim_id=claim_id))
 
     def save_calculation(self, claim_id: str, digest: str, result: dict[str, Any]) -> bool:
         """Store a calculation once per input digest; False if it was already stored."""

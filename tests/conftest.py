@@ -44,3 +44,12 @@ def paddle_engine(settings: Settings) -> OcrEngine:
 def any_engine(request: pytest.FixtureRequest, settings: Settings) -> OcrEngine:
     """Each real backend in turn: both are tested in CI."""
     return get_engine(str(request.param), settings)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session (Debian binaries, or INTAKE_TEST_POSTGRES_URL)."""
+    from postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -1,0 +1,139 @@
+"""One claim, in process: read every file, extract, validate, calculate, store.
+
+These are plain functions; the Prefect flows wrap them as tasks. Nothing here deletes or
+changes an uploaded file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from extractors.extract import extract_documents
+from pipeline.bundle import ClaimBundle, ClaimManifest, ClaimStatus, FileProblem
+from pipeline.errors import IntakeError
+from pipeline.ocr import OcrEngine
+from pipeline.reader import read_file
+from pipeline.records import Document
+from pipeline.settings import Settings, get_settings
+from pipeline.store import ClaimStore
+from validators.duplicates import invoice_keys
+from validators.rules import rules_for_region
+from validators.validate import Outcome, validate
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "claim.json"
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """The documents read from one uploaded file, or why it could not be read."""
+
+    name: str
+    documents: list[Document]
+    problem: FileProblem | None
+
+
+def claim_files(folder: Path) -> list[Path]:
+    """Uploaded files of a claim folder: everything but the manifest and hidden files."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.name != MANIFEST and not p.name.startswith(".")
+    )
+
+
+def read_claim_file(
+    path: Path, engine: OcrEngine | None = None, settings: Settings | None = None
+) -> FileOutcome:
+    """Read and extract one file; a broken file becomes a problem record, never an exception."""
+    try:
+        documents = extract_documents(read_file(path, engine=engine, settings=settings))
+    except IntakeError as exc:
+        log.warning("%s refused: %s", path.name, exc)
+        return FileOutcome(
+            path.name, [], FileProblem(file=path.name, reason=exc.reason, message=str(exc))
+        )
+    for document in documents:
+        document.file = path.name
+        document.id = f"{path.name}#{document.id.rsplit('#', 1)[-1]}"
+    return FileOutcome(path.name, documents, None)
+
+
+def content_hash(folder: Path) -> str:
+    """Digest of the manifest and every uploaded file: a re-run on the same input is a no-op."""
+    digest = hashlib.sha256()
+    for path in [folder / MANIFEST, *claim_files(folder)]:
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def assemble_bundle(manifest: ClaimManifest, outcomes: list[FileOutcome]) -> ClaimBundle:
+    bundle = ClaimBundle(manifest=manifest)
+    for outcome in outcomes:
+        bundle.documents.extend(outcome.documents)
+        if outcome.problem is not None:
+            bundle.file_problems.append(outcome.problem)
+    return bundle
+
+
+def claim_result(
+    bundle: ClaimBundle, outcome: Outcome, reimbursement: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The SPEC §6 result JSON."""
+    return {
+        "claim_id": bundle.manifest.claim_id,
+        "status": outcome.status.value,
+        "claim_type": bundle.manifest.claim_type.value,
+        "care_type": bundle.manifest.care_type.value,
+        "documents": [d.as_json() for d in bundle.documents],
+        "file_problems": [p.model_dump() for p in bundle.file_problems],
+        "missing_documents": outcome.missing_documents,
+        "issues": [i.as_json() for i in outcome.issues],
+        "reimbursement": reimbursement,
+    }
+
+
+def evaluate_bundle(
+    bundle: ClaimBundle, store: ClaimStore | None = None
+) -> tuple[Outcome, dict[str, Any] | None]:
+    """Validate, then calculate when (and only when) the claim is complete."""
+    rules = rules_for_region(bundle.manifest.insured_region)
+    outcome = validate(bundle, rules, store)
+    reimbursement = None
+    if outcome.status is ClaimStatus.COMPLETE:
+        from flows.calculation import calculate_claim
+
+        reimbursement = calculate_claim(bundle)
+    return outcome, reimbursement
+
+
+def process_claim_folder(
+    folder: Path,
+    *,
+    store: ClaimStore | None = None,
+    engine: OcrEngine | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Run the whole claim; store the result when a store is given."""
+    settings = settings or get_settings()
+    manifest = ClaimManifest.load(folder / MANIFEST)
+    outcomes = [read_claim_file(p, engine, settings) for p in claim_files(folder)]
+    bundle = assemble_bundle(manifest, outcomes)
+    outcome, reimbursement = evaluate_bundle(bundle, store)
+    result = claim_result(bundle, outcome, reimbursement)
+    if store is not None:
+        store.save_result(
+            result, manifest.model_dump(mode="json"), invoice_keys(bundle), content_hash(folder)
+        )
+        if reimbursement is not None:
+            store.save_calculation(
+                manifest.claim_id, reimbursement.get("inputs_digest", ""), reimbursement
+            )
+    return result
