@@ -19,7 +19,9 @@ URL_ENV = "INTAKE_TEST_POSTGRES_URL"
 def _bindir() -> Path:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not candidates:
-        raise RuntimeError("PostgreSQL server binaries not found: run `make setup` (apt postgresql)")
+        raise RuntimeError(
+            "PostgreSQL server binaries not found: run `make setup` (apt postgresql)"
+        )
     return Path(candidates[-1]).parent
 
 
@@ -49,13 +51,27 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
     port = _free_port()
     subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "intake", "--auth=trust", "-E", "UTF8"]),
+        _as_postgres(
+            [str(bindir / "initdb"), "-D", str(data), "-U", "intake", "--auth=trust", "-E", "UTF8"]
+        ),
         check=True,
         capture_output=True,
     )
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
-        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]),
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+            ]
+        ),
         check=True,
         capture_output=True,
     )

@@ -18,7 +18,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ClaimStore:
     url = request.getfixturevalue("postgres_url")
     store = ClaimStore(url)
     with store.engine.begin() as connection:  # a clean slate per test on the shared server
-        for table in ("calculations", "corrections", "status_history", "invoice_keys", "issues", "fields", "documents", "claims"):
+        for table in (
+            "calculations",
+            "corrections",
+            "status_history",
+            "invoice_keys",
+            "issues",
+            "fields",
+            "documents",
+            "claims",
+        ):
             connection.execute(text(f"DELETE FROM {table}"))
     return store
 
@@ -37,7 +46,9 @@ def _result(claim_id: str, status: str, name: str = "张三") -> dict[str, Any]:
                 "fields": {"name": {"value": name, "confidence": 0.98, "raw": name}},
             }
         ],
-        "issues": [{"code": "low_confidence", "severity": "warning", "message": "m", "field": "name"}],
+        "issues": [
+            {"code": "low_confidence", "severity": "warning", "message": "m", "field": "name"}
+        ],
     }
 
 
@@ -61,7 +72,9 @@ def test_status_change_is_appended_to_history(store: ClaimStore) -> None:
 
 def test_an_invoice_belongs_to_the_claim_that_used_it_first(store: ClaimStore) -> None:
     store.save_result(_result("C-1", "complete"), MANIFEST, ["37060126-0012345678"])
-    store.save_result(_result("C-2", "rejected"), {**MANIFEST, "claim_id": "C-2"}, ["37060126-0012345678"])
+    store.save_result(
+        _result("C-2", "rejected"), {**MANIFEST, "claim_id": "C-2"}, ["37060126-0012345678"]
+    )
     assert store.claims_using_invoice("37060126-0012345678", "C-2") == ["C-1"]
     # re-running the first claim does not make it a duplicate of the second
     store.save_result(_result("C-1", "complete"), MANIFEST, ["37060126-0012345678"])
