@@ -323,5 +323,93 @@ def _print_evaluation(report: dict[str, Any], *, show_misses: bool) -> None:
             typer.echo(f"  {miss}")
 
 
+@app.command()
+def claim(
+    folder: Annotated[
+        Path, typer.Argument(help="a claim folder: claim.json plus the uploaded files")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="print the SPEC §6 result JSON")] = False,
+    store: Annotated[
+        bool, typer.Option(help="record the result in the claim store (duplicate detection)")
+    ] = False,
+) -> None:
+    """Run OCR, extraction, validation and (for complete claims) calculation on FOLDER.
+
+    Exit status 0 whatever the claim's status; 1 for a bad manifest or folder; 3 if the
+    infrastructure (OCR engine, database) fails.
+    """
+    from flows.claim import process_claim_folder
+    from pipeline.bundle import ManifestError
+    from pipeline.store import ClaimStore
+
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
+    settings = get_settings()
+    try:
+        claim_store = ClaimStore(settings.store_url()) if store else None
+        result = process_claim_folder(folder, store=claim_store, settings=settings)
+    except ManifestError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    _print_claim(result)
+
+
+def _print_claim(result: dict[str, Any]) -> None:
+    typer.echo(f"claim {result['claim_id']}: {result['status'].upper()}")
+    for document in result["documents"]:
+        typer.echo(
+            f"  {document['id']:<40} {document['doc_type']:<24} {document['doc_type_confidence']:.2f}"
+        )
+    for problem in result["file_problems"]:
+        typer.echo(f"  {problem['file']:<40} refused: {problem['reason']}")
+    if result["missing_documents"]:
+        typer.echo(f"missing documents: {', '.join(result['missing_documents'])}")
+    for found in result["issues"]:
+        typer.echo(f"  [{found['severity']}] {found['code']}: {found['message']}")
+    money = result["reimbursement"]
+    if money:
+        typer.echo(
+            f"reimbursement ({money['policy']}): compliant {money['compliant_amount']}, "
+            f"deductible {money['deductible']}, fund pays {money['fund_payment']}, "
+            f"individual pays {money['individual_payment']}"
+        )
+
+
+rules_app = typer.Typer(help="Validation rules and policy files.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check")
+def rules_check(
+    file: Annotated[
+        Path, typer.Argument(help="a rules file (validators/rules/*.yaml) or policy file")
+    ],
+) -> None:
+    """Validate a rules or policy file; exit status 1 with the bad key if it is wrong."""
+    from validators.rules import RulesFileError, load_rules
+
+    text = file.read_text(encoding="utf-8") if file.is_file() else ""
+    try:
+        if "required_documents" in text or not text:
+            rules = load_rules(file)
+            typer.echo(
+                f"ok: rules for {rules.region}; example values: {', '.join(rules.example_values)}"
+            )
+        else:
+            from pipeline.calculator import PolicyFileError, load_policy
+
+            try:
+                policy = load_policy(file)
+            except PolicyFileError as exc:
+                raise RulesFileError(str(exc)) from exc
+            typer.echo(f"ok: policy {policy.policy_id} for {policy.region}")
+    except RulesFileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
 if __name__ == "__main__":
     app()

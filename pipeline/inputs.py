@@ -70,7 +70,9 @@ def sniff(path: Path, settings: Settings) -> Sniffed:
     if not path.is_file():
         raise UnsupportedFileError("not a regular file", path=str(path))
     if size == 0:
-        raise EmptyFileError("the file is empty (0 bytes); upload the document again", path=str(path))
+        raise EmptyFileError(
+            "the file is empty (0 bytes); upload the document again", path=str(path)
+        )
     if size > settings.max_file_bytes:
         raise FileTooLargeError(
             f"the file is {size / 1e6:.0f} MB, over the {settings.max_file_bytes / 1e6:.0f} MB limit "
@@ -88,7 +90,9 @@ def sniff(path: Path, settings: Settings) -> Sniffed:
         )
     declared = path.suffix.lower().lstrip(".")
     if declared and not _suffix_matches(declared, media_type):
-        log.warning("%s: extension .%s but content is %s; reading by content", path, declared, media_type)
+        log.warning(
+            "%s: extension .%s but content is %s; reading by content", path, declared, media_type
+        )
     return Sniffed(media_type=media_type, size=size)
 
 

@@ -252,9 +252,9 @@ def id_sex(number: str) -> str:
 # otherwise almost every position has some digit that satisfies the checksum.
 _CONFUSED_PAIRS = ("06", "08", "09", "17", "14", "27", "38", "35", "56", "58", "68", "89", "4X")
 _ID_CONFUSIONS: dict[str, str] = {}
-for _a, _b in _CONFUSED_PAIRS:
-    _ID_CONFUSIONS[_a] = _ID_CONFUSIONS.get(_a, "") + _b
-    _ID_CONFUSIONS[_b] = _ID_CONFUSIONS.get(_b, "") + _a
+for _pair in _CONFUSED_PAIRS:
+    _ID_CONFUSIONS[_pair[0]] = _ID_CONFUSIONS.get(_pair[0], "") + _pair[1]
+    _ID_CONFUSIONS[_pair[1]] = _ID_CONFUSIONS.get(_pair[1], "") + _pair[0]
 
 
 def repair_id_number(number: str) -> tuple[str, bool]:
