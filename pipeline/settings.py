@@ -21,6 +21,7 @@ class Settings(BaseSettings):
 
     ocr_engine: EngineName = Field("rapidocr", description="default OCR backend")
     ocr_threads: int = Field(0, description="ONNX Runtime intra-op threads; 0 = all cores")
+    ocr_workers: int = Field(0, description="OCR worker processes; 0 = one per core")
     ocr_max_side: int = Field(2000, description="longest side, in pixels, handed to the detector")
     paddle_det_model_dir: Path | None = Field(
         None, description="PP-OCR detection model folder (inference.onnx + inference.yml)"

@@ -267,6 +267,11 @@ class ClaimStore:
             row = session.get(ClaimRow, claim_id)
             return dict(row.result) if row else None
 
+    def content_hash_of(self, claim_id: str) -> str | None:
+        with self.session() as session:
+            row = session.get(ClaimRow, claim_id)
+            return row.content_hash if row else None
+
     def status_history(self, claim_id: str) -> list[tuple[str, str]]:
         with self.session() as session:
             rows = session.execute(
