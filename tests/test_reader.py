@@ -1,0 +1,71 @@
+"""Whole files to pages of lines: photos, multi-page TIFFs, text, scanned and mixed PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from synth import image_pdf, render_page, text_pdf
+
+from pipeline.models import PageSource
+from pipeline.ocr import OcrEngine
+from pipeline.reader import read_file
+from pipeline.textmatch import squash
+
+pytestmark = pytest.mark.ocr
+
+
+def _texts(result_page_lines: list[str]) -> str:
+    return squash("".join(result_page_lines))
+
+
+def test_a_rotated_photo_is_read_upright(tmp_path: Path, rapid_engine: OcrEngine) -> None:
+    path = tmp_path / "photo.jpg"
+    render_page().rotate(180).save(path, quality=85)
+    (page,) = read_file(path, engine=rapid_engine).pages
+    assert page.source is PageSource.OCR
+    assert page.quality.rotated_degrees == 180
+    assert "0012345678" in _texts([ln.text for ln in page.lines])
+
+
+def test_every_page_of_a_tiff_is_read(tmp_path: Path, rapid_engine: OcrEngine) -> None:
+    path = tmp_path / "scan.tif"
+    pages = [render_page([f"费用清单第{i}页", "本页小计：100.00"]) for i in (1, 2)]
+    pages[0].save(path, save_all=True, append_images=pages[1:], compression="tiff_deflate")
+    result = read_file(path, engine=rapid_engine)
+    assert [p.index for p in result.pages] == [0, 1]
+    assert "第2页" in _texts([ln.text for ln in result.pages[1].lines])
+
+
+def test_a_mixed_pdf_uses_text_where_it_has_it_and_ocr_elsewhere(
+    tmp_path: Path, rapid_engine: OcrEngine
+) -> None:
+    import pypdfium2 as pdfium
+
+    text = text_pdf(tmp_path / "text.pdf", ["出院小结", "入院日期：2026-03-01"])
+    scanned = image_pdf(tmp_path / "scan.pdf", [render_page()])
+    mixed = pdfium.PdfDocument.new()
+    mixed.import_pages(pdfium.PdfDocument(str(text)))
+    mixed.import_pages(pdfium.PdfDocument(str(scanned)))
+    path = tmp_path / "mixed.pdf"
+    mixed.save(str(path))
+    first, second = read_file(path, engine=rapid_engine).pages
+    assert first.source is PageSource.PDF_TEXT and first.lines[0].text == "出院小结"
+    assert second.source is PageSource.OCR
+    assert "0012345678" in _texts([ln.text for ln in second.lines])
+
+
+def test_a_red_seal_is_noticed(tmp_path: Path, rapid_engine: OcrEngine) -> None:
+    page = render_page()
+    path = tmp_path / "sealed.png"
+    array = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
+    cv2.circle(array, (900, 1300), 150, (30, 30, 220), 8)
+    cv2.putText(array, "SEAL", (800, 1320), cv2.FONT_HERSHEY_SIMPLEX, 2, (30, 30, 220), 6)
+    Image.fromarray(cv2.cvtColor(array, cv2.COLOR_BGR2RGB)).save(path)
+    assert read_file(path, engine=rapid_engine).pages[0].red_seal is True
+    plain = tmp_path / "plain.png"
+    page.save(plain)
+    assert read_file(plain, engine=rapid_engine).pages[0].red_seal is False
