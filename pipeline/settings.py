@@ -37,6 +37,16 @@ class Settings(BaseSettings):
         None, description="an agency's own calculator service; default: the built-in policies"
     )
 
+    s3_endpoint: str | None = Field(
+        None,
+        description="host:port of MinIO/S3; default: the embedded server started by the project",
+    )
+    s3_access_key: str = Field("intake", description="S3 access key")
+    s3_secret_key: str = Field("intake-secret-key", description="S3 secret key")
+    s3_secure: bool = Field(False, description="use TLS to reach S3")
+    s3_bucket: str = Field("claims", description="bucket holding claims/ and quarantine/")
+    s3_region: str = Field("us-east-1", description="S3 region name")
+
     max_file_bytes: int = Field(200 * 1024 * 1024, description="largest upload accepted")
     max_image_pixels: int = Field(120_000_000, description="decompression-bomb guard")
     max_pages: int = Field(500, description="most pages read from one file")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,15 @@ def postgres_url() -> Iterator[str]:
 
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[Any]:
+    """A real S3 server (SeaweedFS `weed mini`) for the whole session."""
+    from pipeline.s3server import EmbeddedS3
+
+    server = EmbeddedS3(
+        tmp_path_factory.mktemp("s3"), settings.s3_access_key, settings.s3_secret_key
+    )
+    with server:
+        yield server
