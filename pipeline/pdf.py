@@ -213,7 +213,9 @@ def _join(segment: list[Glyph]) -> str:
     return "".join(parts)
 
 
-def _render(page: pypdfium2.PdfPage, width: float, height: float, settings: Settings) -> npt.NDArray[np.uint8]:
+def _render(
+    page: pypdfium2.PdfPage, width: float, height: float, settings: Settings
+) -> npt.NDArray[np.uint8]:
     """Render at the configured DPI, lowered for oversized pages to respect the pixel limit."""
     scale = settings.pdf_render_dpi / 72.0
     pixels = width * height * scale * scale

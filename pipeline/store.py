@@ -272,6 +272,16 @@ class ClaimStore:
             row = session.get(ClaimRow, claim_id)
             return row.content_hash if row else None
 
+    def confirmed_fields(self, claim_id: str) -> set[str]:
+        """'doc_id:field' pairs a reviewer confirmed or corrected."""
+        with self.session() as session:
+            rows = session.execute(
+                select(CorrectionRow.doc_id, CorrectionRow.key).where(
+                    CorrectionRow.claim_id == claim_id
+                )
+            )
+            return {f"{doc_id}:{key}" for doc_id, key in rows}
+
     def status_history(self, claim_id: str) -> list[tuple[str, str]]:
         with self.session() as session:
             rows = session.execute(
