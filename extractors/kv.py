@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from extractors.layout import (
     find_label,
     normal,
     right_of,
+    same_row,
     strip_separators,
     sub_box,
 )
@@ -53,7 +55,7 @@ def _extract_one(
 ) -> ExtractedField[Any] | str:
     reason = f"label {'/'.join(spec.labels)} not found"
     for page in pages:
-        hit = find_label(page.lines, spec.labels)
+        hit = find_label(page.lines, spec.labels, labels)
         if hit is None:
             continue
         for span in _candidates(spec, page.lines, hit, labels):
@@ -105,7 +107,11 @@ def _rest_of_line(
     line: OcrLine, hit: Hit, labels: tuple[str, ...], own: tuple[str, ...]
 ) -> Span | None:
     text = normal(line.text)
-    rest, skipped = strip_separators(text[hit.end :])
+    tail = text[hit.end :]
+    stamp = re.match(r"^[(（]?章[)）]?", tail)  # 收款单位（章）read without one bracket
+    offset = stamp.end() if stamp else 0
+    rest, skipped = strip_separators(tail[offset:])
+    skipped += offset
     value = cut_at_labels(rest, labels, own)
     if not value:
         return None
@@ -139,13 +145,20 @@ def _continue_below(
         if nxt is None:
             break
         candidate = normal(lines[nxt].text)
-        if abs(lines[nxt].bbox.x0 - box.x0) > 0.06 or find_label([lines[nxt]], labels):
+        if abs(lines[nxt].bbox.x0 - box.x0) > 0.06 or _row_has_label(lines, nxt, labels):
             break
         text += cut_at_labels(candidate, labels, own)
         box = BBox.union([box, lines[nxt].bbox])
         confidence = min(confidence, lines[nxt].confidence)
         current = nxt
     return Span(text, span.line, confidence, box)
+
+
+def _row_has_label(lines: list[OcrLine], index: int, labels: tuple[str, ...]) -> bool:
+    """The line, or a line beside it on its row, carries a label: it is another field."""
+    target = lines[index].bbox
+    row = [ln for ln in lines if ln is lines[index] or same_row(ln.bbox, target)]
+    return find_label(row, labels) is not None
 
 
 def _line_index_of(lines: list[OcrLine], box: BBox) -> int | None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from pipeline.models import BBox, OcrLine
 from pipeline.normalize import to_halfwidth
@@ -30,9 +34,16 @@ class Span:
     bbox: BBox
 
 
+@lru_cache(maxsize=1)
+def _variants() -> dict[int, str]:
+    path = Path(__file__).resolve().parent / "forms" / "vocabulary.yml"
+    table = yaml.safe_load(path.read_text(encoding="utf-8")).get("ocr_variants", {})
+    return {ord(str(k)): str(v) for k, v in table.items()}
+
+
 def normal(text: str) -> str:
-    """Comparison form: half-width, no spaces."""
-    return to_halfwidth(text).replace(" ", "")
+    """Comparison form: half-width, no spaces, OCR's traditional variants simplified."""
+    return to_halfwidth(text).replace(" ", "").translate(_variants())
 
 
 def allowed_distance(label: str) -> int:
@@ -65,14 +76,31 @@ def find_in_line(label: str, text: str) -> tuple[int, int, int] | None:
     return start, best_end, distance
 
 
-def find_label(lines: list[OcrLine], labels: tuple[str, ...]) -> Hit | None:
-    """First line (reading order) holding any of `labels`; exact matches beat fuzzy ones."""
+def _shadowed(text: str, start: int, end: int, label: str, others: tuple[str, ...]) -> bool:
+    """True when the hit is part of a longer label of another field (交款人 in 交款人统一社会信用代码)."""
+    for other in others:
+        longer = normal(other)
+        if len(longer) <= len(label) or normal(label) not in longer:
+            continue
+        index = text.find(longer)
+        if index >= 0 and index <= start < index + len(longer):
+            return True
+    return False
+
+
+def find_label(
+    lines: list[OcrLine], labels: tuple[str, ...], others: tuple[str, ...] = ()
+) -> Hit | None:
+    """First line (reading order) holding any of `labels`; exact matches beat fuzzy ones.
+
+    `others` are the other fields' labels: a hit inside a longer one of them does not count.
+    """
     best: Hit | None = None
     for index, line in enumerate(lines):
         text = normal(line.text)
         for label in labels:
             found = find_in_line(normal(label), text)
-            if found is None:
+            if found is None or _shadowed(text, found[0], found[1], label, others):
                 continue
             hit = Hit(index, found[0], found[1], found[2])
             if hit.distance == 0:

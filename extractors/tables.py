@@ -125,20 +125,20 @@ def assign_cells(row: Row, columns: list[Column]) -> dict[str, tuple[str, float]
 
 def _split_cell(cell: OcrLine, columns: list[Column]) -> list[tuple[str, str]]:
     """A cell spanning several columns (merged by OCR) is cut at spaces, piece by piece."""
-    spanned = [c for c in columns if cell.bbox.x0 - 0.005 <= c.cx <= cell.bbox.x1 + 0.005]
     parts = to_halfwidth(cell.text).split()
-    if len(spanned) >= 2 and len(parts) >= 2:
-        width = max(len(cell.text), 1)
-        pieces, position = [], 0
-        for part in parts:
-            start = cell.text.find(part, position)
-            position = start + len(part)
-            centre = cell.bbox.x0 + cell.bbox.width * (start + len(part) / 2) / width
-            key = min(columns, key=lambda c: abs(c.cx - centre)).key
-            pieces.append((key, part))
-        return pieces
-    key = min(columns, key=lambda c: abs(c.cx - cell.bbox.cx)).key
-    return [(key, normal(cell.text))]
+    nearest = min(columns, key=lambda c: abs(c.cx - cell.bbox.cx)).key
+    if len(parts) < 2:
+        return [(nearest, normal(cell.text))]
+    width = max(len(cell.text), 1)
+    pieces, position = [], 0
+    for part in parts:
+        start = cell.text.find(part, position)
+        position = start + len(part)
+        centre = cell.bbox.x0 + cell.bbox.width * (start + len(part) / 2) / width
+        pieces.append((min(columns, key=lambda c: abs(c.cx - centre)).key, normal(part)))
+    if len({key for key, _ in pieces}) < 2:
+        return [(nearest, normal(cell.text))]
+    return pieces
 
 
 def is_marker(row: Row, marker: str) -> bool:

@@ -186,10 +186,13 @@ def _range_start(text: str) -> Parsed | Rejected:
 
 
 def _range_end(text: str) -> Parsed | Rejected:
+    """The second date of a range; a lone date counts only when no range is printed."""
     dates = find_dates(text)
-    if len(dates) < 2:
-        return Rejected(f"{text!r} holds no end date")
-    return Parsed(dates[1], 1.0)
+    if len(dates) >= 2:
+        return Parsed(dates[1], 1.0)
+    if len(dates) == 1 and not re.search("[至~～—]", text):
+        return Parsed(dates[0], 1.0)
+    return Rejected(f"{text!r} holds no end date")
 
 
 _PARSERS = {

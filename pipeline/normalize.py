@@ -73,6 +73,7 @@ _MONEY = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|-?\d+(?:\.\d{1,2})?")
 def parse_money(text: str) -> Decimal | None:
     """The first amount in `text` (¥1,234.50 → Decimal('1234.50')), rounded to the fen."""
     text = to_halfwidth(text).replace("￥", "¥").replace(" ", "")
+    text = re.sub(r"(?<=\d),(?=\d{2}(?!\d))", ".", text)  # OCR reads 1892.96 as 1892,96
     match = _MONEY.search(text)
     if not match:
         return None

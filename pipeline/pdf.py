@@ -147,7 +147,8 @@ def _pdfium_glyphs(page: pypdfium2.PdfPage, height: float) -> list[Glyph]:
             text = textpage.get_text_range(i, 1)
             if not text.strip():
                 continue
-            left, bottom, right, top = textpage.get_charbox(i, loose=True)
+            left, _, right, _ = textpage.get_charbox(i)  # tight: true gaps between columns
+            _, bottom, _, top = textpage.get_charbox(i, loose=True)  # loose: whole line height
             glyphs.append(Glyph(text, left, height - top, right, height - bottom))
         return glyphs
     finally:
