@@ -16,7 +16,7 @@ from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField
 
 HOSPITAL = re.compile(r"[\u3400-\u9fff（）()]{2,30}?(?:医院|卫生院|医疗中心|卫生服务中心)")
 SEAL_TEXT = ("专用章", "公章", "病案章")
-FALLBACK_FIT = 0.9  # a value found without its label is a little less certain
+FALLBACK_FIT = 0.95  # a hospital name printed in the title, without its label
 
 
 def extract_documents(result: ReadResult) -> list[Document]:
@@ -86,7 +86,7 @@ def _invoice_items(
     if not items:
         missing["items"] = "no item rows found under the 项目名称 header"
         return
-    fields["items"] = ExtractedField[Any](
+    fields["items"] = ExtractedField(
         value=items,
         confidence=round(confidence, 4),
         page=unit.page,
@@ -105,7 +105,7 @@ def _expense_table(
         missing["lines"] = "no table header (项目名称 … 金额) found"
         return
     first_page = table.line_boxes[0][0]
-    fields["lines"] = ExtractedField[Any](
+    fields["lines"] = ExtractedField(
         value=table.lines,
         confidence=round(table.confidence, 4),
         page=first_page,
@@ -113,7 +113,7 @@ def _expense_table(
         raw=f"{len(table.lines)} lines on {len({p for p, _ in table.line_boxes})} page(s)",
     )
     if table.page_totals:
-        fields["page_totals"] = ExtractedField[Any](
+        fields["page_totals"] = ExtractedField(
             value=[value for _, value, _, _ in table.page_totals],
             confidence=round(min(c for _, _, _, c in table.page_totals), 4),
             page=table.page_totals[0][0],
@@ -124,7 +124,7 @@ def _expense_table(
         page, value, box, confidence = table.grand_total
         lines_sum = sum((line.amount for line in table.lines), Decimal(0))
         agrees = lines_sum == value
-        fields["total_amount"] = ExtractedField[Any](
+        fields["total_amount"] = ExtractedField(
             value=value,
             confidence=round(confidence * (1.0 if agrees else 0.8), 4),
             page=page,
@@ -144,7 +144,7 @@ def _hospital_fallback(units: list[Unit], fields: dict[str, ExtractedField[Any]]
         for line in unit.lines:
             match = HOSPITAL.search(normal(line.text))
             if match:
-                fields["hospital_name"] = ExtractedField[Any](
+                fields["hospital_name"] = ExtractedField(
                     value=match.group(),
                     confidence=round(line.confidence * FALLBACK_FIT, 4),
                     page=unit.page,
@@ -161,7 +161,7 @@ def _seal(units: list[Unit], pages: dict[int, Page]) -> ExtractedField[Any]:
     )
     value = any(s is True for s in seen) or text_hit is not None
     looked = any(s is not None for s in seen) or text_hit is not None
-    return ExtractedField[Any](
+    return ExtractedField(
         value=value,
         confidence=0.95 if looked else 0.5,
         page=units[0].page,

@@ -71,7 +71,7 @@ def _field(parsed: Parsed, span: Span, hit: Hit, page: int) -> ExtractedField[An
     confidence = span.confidence * parsed.fit
     if hit.distance:
         confidence *= LABEL_FUZZY_PENALTY
-    return ExtractedField[Any](
+    return ExtractedField(
         value=parsed.value,
         confidence=round(min(1.0, confidence), 4),
         page=page,

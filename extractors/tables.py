@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from extractors.layout import normal, same_row
+from extractors.layout import normal
 from extractors.values import money_or_none
 from pipeline.models import BBox, OcrLine
 from pipeline.normalize import parse_decimal, to_halfwidth
@@ -66,13 +66,22 @@ class Row:
 
 
 def group_rows(lines: list[OcrLine]) -> list[Row]:
-    """Lines that share a row, left to right; rows top to bottom."""
+    """Lines that share a row, left to right; rows top to bottom.
+
+    A line joins the current row when its centre is within half a line height of the row's
+    median centre, so one tall or slanted cell cannot chain two rows together.
+    """
     rows: list[list[OcrLine]] = []
     for line in sorted(lines, key=lambda ln: ln.bbox.cy):
-        if rows and same_row(rows[-1][-1].bbox, line.bbox):
-            rows[-1].append(line)
-        else:
-            rows.append([line])
+        if rows:
+            current = rows[-1]
+            centres = sorted(ln.bbox.cy for ln in current)
+            heights = sorted(ln.bbox.height for ln in current)
+            middle, height = centres[len(centres) // 2], heights[len(heights) // 2]
+            if abs(line.bbox.cy - middle) < 0.5 * min(height, line.bbox.height):
+                current.append(line)
+                continue
+        rows.append([line])
     return [Row(sorted(r, key=lambda ln: ln.bbox.x0)) for r in rows]
 
 
@@ -191,9 +200,9 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
                 continue
             consistent = _row_consistent(line)
             table.consistent_rows += consistent
-            factor = 1.0 if consistent else 0.8
-            table.confidence = min(table.confidence, row.confidence * factor)
-            table.lines.append(line)
+            confidence = round(row.confidence * (1.0 if consistent else 0.8), 4)
+            table.confidence = min(table.confidence, confidence)
+            table.lines.append(line.model_copy(update={"confidence": confidence}))
             table.line_boxes.append((page, row.bbox))
     return table
 
@@ -217,7 +226,15 @@ def _expense_line(cells: dict[str, tuple[str, float]], page: int) -> ExpenseLine
 
 
 def _category(text: str) -> str | None:
-    for char, canonical in (("甲", "甲"), ("乙", "乙"), ("丙", "丙"), ("自费", "丙")):
+    # 由/申 are OCR's usual misreads of a lone 甲 in the class column
+    for char, canonical in (
+        ("甲", "甲"),
+        ("乙", "乙"),
+        ("丙", "丙"),
+        ("自费", "丙"),
+        ("由", "甲"),
+        ("申", "甲"),
+    ):
         if char in text:
             return canonical
     return None

@@ -65,13 +65,15 @@ def parse_value(kind: ValueKind, text: str, pattern: str | None = None) -> Parse
     if not text:
         return Rejected("no text next to the label")
     parsed = _PARSERS[kind](text)
-    if (
-        isinstance(parsed, Parsed)
-        and pattern
-        and not re.fullmatch(pattern, str(_plain(parsed.value)))
-    ):
-        return Rejected(f"{text!r} does not have the expected form ({pattern})")
-    return parsed
+    if not isinstance(parsed, Parsed) or not pattern:
+        return parsed
+    plain = str(_plain(parsed.value))
+    if re.fullmatch(pattern, plain):
+        return parsed
+    found = re.search(pattern, plain) if kind is ValueKind.TEXT else None
+    if found:  # stray characters around the value (a seal's bracket, a merged label)
+        return Parsed(found.group(), parsed.fit * 0.95)
+    return Rejected(f"{text!r} does not have the expected form ({pattern})")
 
 
 def _plain(value: Any) -> Any:
@@ -177,7 +179,8 @@ def _validity_end(text: str) -> Parsed | Rejected:
     dates = find_dates(text)
     if not dates:
         return Rejected(f"{text!r} holds no end date")
-    return Parsed(dates[-1].isoformat(), 1.0 if len(dates) >= 2 else 0.9)
+    ranged = re.search("[至~～—]|-\\D", text) is not None
+    return Parsed(dates[-1].isoformat(), 0.9 if ranged and len(dates) < 2 else 1.0)
 
 
 def _range_start(text: str) -> Parsed | Rejected:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -134,39 +133,42 @@ def _print_text(result: ReadResult) -> None:
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Argument(help="sample folder")] = Path("sample_docs"),
+    folder: Annotated[
+        Path, typer.Argument(help="folder holding claims/<claim_id>/ folders")
+    ] = Path("sample_docs"),
+    report: Annotated[Path | None, typer.Option(help="HTML report path")] = None,
 ) -> None:
-    """Run the main job over the sample claims and print a summary table."""
-    from pipeline.ocr import get_engine
-    from pipeline.reader import read_file
+    """The main job on the embedded default: S3 server, Prefect flows, SQLite claim store.
+
+    Starts a local S3 server (SeaweedFS) unless INTAKE_S3_ENDPOINT points at MinIO/S3, uploads
+    the claim folders, processes every pending claim with the Prefect flows (OCR on all
+    cores), prints a table and writes an HTML report with the pages, boxes, issues and money.
+    """
+    from flows.pipeline_run import run_batch
 
     settings = get_settings()
-    claims = folder / "claims"
-    files = _document_files(claims if claims.is_dir() else folder)
-    typer.echo(f"reading {len(files)} files under {folder} with {settings.ocr_engine} ...")
-    engine = get_engine(settings=settings)
-    header = f"{'file':<58} {'pages':>5} {'source':<9} {'lines':>5} {'conf':>5} {'sec':>5}  quality"
-    typer.echo(header)
-    started = time.perf_counter()
-    for number, file in enumerate(files, 1):
-        t0 = time.perf_counter()
-        name = str(file.relative_to(folder))[-58:]
-        try:
-            result = read_file(file, engine=engine, settings=settings)
-        except IntakeError as exc:
-            typer.echo(
-                f"{name:<58} {'-':>5} {'refused':<9} {'-':>5} {'-':>5} {'-':>5}  {exc.reason}"
-            )
-            continue
-        lines = [ln for page in result.pages for ln in page.lines]
-        conf = sum(ln.confidence for ln in lines) / len(lines) if lines else 0.0
-        sources = ",".join(sorted({p.source.value for p in result.pages}))
-        flags = ",".join(sorted({f.value for p in result.pages for f in p.quality.flags})) or "ok"
+    claims_root = folder / "claims" if (folder / "claims").is_dir() else folder
+    claims = sorted(p for p in claims_root.iterdir() if (p / "claim.json").is_file())
+    if not claims:
+        raise typer.BadParameter(f"no claim folders (with claim.json) under {claims_root}")
+    report_path = report or settings.state_dir / "report.html"
+    results = run_batch(claims, settings, report_path, echo=typer.echo)
+    _print_table(results)
+    typer.echo(f"\nHTML report: {report_path.resolve()}")
+
+
+def _print_table(results: list[dict[str, Any]]) -> None:
+    typer.echo(
+        f"\n{'claim':<14} {'type':<20} {'care':<27} {'status':<13} {'fund pays':>10}  missing / issues"
+    )
+    for r in results:
+        money = r.get("reimbursement") or {}
+        codes = sorted({i["code"] for i in r["issues"]})
+        detail = ", ".join([*(f"missing {m}" for m in r["missing_documents"]), *codes]) or "-"
         typer.echo(
-            f"{name:<58} {len(result.pages):>5} {sources:<9} {len(lines):>5} {conf:>5.2f} "
-            f"{time.perf_counter() - t0:>5.1f}  {flags}   [{number}/{len(files)}]"
+            f"{r['claim_id']:<14} {r['claim_type']:<20} {r['care_type']:<27} {r['status']:<13} "
+            f"{money.get('fund_payment', '-'):>10}  {detail}"
         )
-    typer.echo(f"done: {len(files)} files in {time.perf_counter() - started:.0f} s")
 
 
 def _extract_file(file: Path) -> list[dict[str, object]] | dict[str, str]:

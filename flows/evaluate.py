@@ -113,7 +113,10 @@ def compare_document(truth: dict[str, Any], document: Document | None, threshold
             tally.fields += 1
             right = _same(want, have)
             tally.exact += right
-            flagged = got is None or got["confidence"] < threshold
+            confidence = got["confidence"] if got else 0.0
+            if isinstance(have, dict) and isinstance(have.get("confidence"), float):
+                confidence = have["confidence"]  # table rows carry their own confidence
+            flagged = got is None or confidence < threshold
             tally.flagged += flagged
             if not flagged:
                 tally.unflagged += 1

@@ -90,6 +90,7 @@ class ExpenseLine(BaseModel):
     amount: Decimal
     self_pay_ratio: Decimal | None = None
     page: int | None = None
+    confidence: float | None = Field(None, description="OCR confidence of the row, checked")
 
 
 S = ExtractedField[str]

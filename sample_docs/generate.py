@@ -225,8 +225,8 @@ def invoice(
     fund = (total * Decimal(rng.choice(["0.50", "0.60", "0.00"]))).quantize(Decimal("0.01"))
     account = Decimal("0.00") if fund == 0 else Decimal(rng.randint(0, 30))
     cash = total - fund - account
-    words_total = total + Decimal("10.00") if flaw == "words" else total
-    printed_cash = cash + Decimal("5.00") if flaw == "parts" else cash
+    words_total = total + Decimal("10.00") if flaw and "words" in flaw else total
+    printed_cash = cash + Decimal("5.00") if flaw and "parts" in flaw else cash
     lay = Layout(rng, rng.choice([3.6, 3.8, 4.0]))
     title = "医疗住院收费票据（电子）" if inpatient else "医疗门诊收费票据（电子）"
     if rng.random() < 0.4:
@@ -1212,7 +1212,7 @@ def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
           notes="referral form missing")  # fmt: skip
     s = stay_for(7, 0)
     claim("C-2026-0008", "referral", "inpatient", s, s.end + timedelta(days=6), expected=exp("needs_review", [], ["amount_words_mismatch", "payment_parts_mismatch"]),
-          notes="invoice 大写 says 10 yuan more than 小写; cash payment 5 yuan too high", flaws={"invoice": "words"},
+          notes="invoice 大写 says 10 yuan more than 小写; cash payment 5 yuan too high", flaws={"invoice": "words+parts"},
           extra=[("06_referral", referral(rng, s.person, s.start - timedelta(days=2), "上海市"))])  # fmt: skip
     s = stay_for(8, 0)
     claim("C-2026-0009", "referral", "inpatient", s, s.end + timedelta(days=6), expected=exp("needs_review", [], ["expense_total_mismatch", "expense_lines_mismatch", "id_checksum_invalid"]),

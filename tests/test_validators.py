@@ -25,7 +25,7 @@ PATIENT_ID = "370602198503071237"  # valid check digit, born 1985-03-07, male
 
 
 def field(value: Any, confidence: float = 0.99) -> ExtractedField[Any]:
-    return ExtractedField[Any](value=value, confidence=confidence, page=0, raw=str(value))
+    return ExtractedField(value=value, confidence=confidence, page=0, raw=str(value))
 
 
 def doc(doc_type: DocType, n: int = 1, **values: Any) -> Document:

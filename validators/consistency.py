@@ -128,6 +128,16 @@ def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIs
     return issues
 
 
+def as_date(value: object) -> object:
+    """ISO strings (validity ends may read 长期) to dates; anything else unchanged."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _filing(bundle: ClaimBundle) -> Document | None:
     filings = bundle.of_type(DocType.FILING_RECORD.value)
     return filings[0] if filings else None
@@ -140,7 +150,7 @@ def check_filing_validity(bundle: ClaimBundle, rules: Rules) -> list[ValidationI
     issues: list[ValidationIssue] = []
     if filing is not None and start is not None:
         valid_from = value_of(filing, "valid_from") or value_of(filing, "filing_date")
-        valid_until = value_of(filing, "valid_until")
+        valid_until = as_date(value_of(filing, "valid_until"))
         if (
             not isinstance(valid_until, date)
             and isinstance(valid_from, date)

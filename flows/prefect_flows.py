@@ -1,0 +1,187 @@
+"""Prefect flows: thin orchestration over `flows.claim` with retries and bounded concurrency.
+
+- `process_claim(claim_id)`: download the claim's uploads from S3, read them on the OCR pool,
+  validate, calculate when complete, store, write the result beside the uploads.
+- `process_pending()`: every claim whose uploads changed since its last result, several at once.
+- `reprocess_claim(claim_id)`: after a reviewer's correction: validate again without OCR.
+- `ingest_bulk_scan(key)`: a back-office scanner PDF split into claims by ID number.
+
+Re-running any flow is idempotent: a claim whose uploads have the content hash of its stored
+result is skipped, results are overwritten not appended, and a calculation is stored once per
+input digest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
+from sqlalchemy.exc import OperationalError
+
+from flows.claim import (
+    MANIFEST,
+    assemble_bundle,
+    claim_files,
+    claim_result,
+    content_hash,
+    evaluate_bundle,
+)
+from flows.workers import OcrPool
+from pipeline.bundle import ClaimManifest
+from pipeline.settings import Settings, get_settings
+from pipeline.storage import ObjectStore, StorageUnavailableError
+from pipeline.store import ClaimStore
+from validators.duplicates import invoice_keys
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Per-process resources shared by every flow run: one store, one S3 client, one OCR pool."""
+
+    _lock = threading.Lock()
+    _instance: Runtime | None = None
+
+    def __init__(self, settings: Settings, endpoint: str | None = None) -> None:
+        self.settings = settings
+        self.store = ClaimStore(settings.store_url())
+        self.objects = ObjectStore(settings, endpoint=endpoint)
+        self.objects.ensure_bucket()
+        self._pool: OcrPool | None = None
+        self.on_claim_done: Callable[[str, str], None] | None = None
+
+    @property
+    def pool(self) -> OcrPool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = OcrPool(self.settings.ocr_workers or None)
+            return self._pool
+
+    @classmethod
+    def install(cls, runtime: Runtime) -> Runtime:
+        with cls._lock:
+            cls._instance = runtime
+        return runtime
+
+    @classmethod
+    def get(cls) -> Runtime:
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = Runtime(get_settings())
+            return cls._instance
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls._lock:
+            instance, cls._instance = cls._instance, None
+        if instance is not None and instance._pool is not None:
+            instance._pool.close()
+
+
+def _infrastructure_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only when the infrastructure failed; bad input is data, not an exception."""
+    try:
+        state.result()
+    except (StorageUnavailableError, ConnectionError, TimeoutError, OperationalError):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+RETRY: dict[str, Any] = {
+    "retries": 4,
+    "retry_delay_seconds": [1, 3, 8, 20],
+    "retry_condition_fn": _infrastructure_error,
+}
+
+
+def run_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
+    """Fetch, read, validate, store and publish one claim (the body of every claim flow)."""
+    runtime = Runtime.get()
+    with tempfile.TemporaryDirectory(prefix="intake-") as workdir:
+        folder = runtime.objects.download_claim(claim_id, Path(workdir) / claim_id)
+        digest = content_hash(folder)
+        stored = runtime.store.get_result(claim_id)
+        if stored is not None and not force and runtime.store.content_hash_of(claim_id) == digest:
+            log.info("claim %s unchanged since its last result; skipped", claim_id)
+            return stored
+        manifest = ClaimManifest.load(folder / MANIFEST)
+        outcomes = runtime.pool.read_all(claim_files(folder))
+        bundle = assemble_bundle(manifest, outcomes)
+        bundle.confirmed_fields = runtime.store.confirmed_fields(claim_id)
+        outcome, reimbursement = evaluate_bundle(bundle, runtime.store)
+        result = claim_result(bundle, outcome, reimbursement)
+        runtime.store.save_result(
+            result, manifest.model_dump(mode="json"), invoice_keys(bundle), digest
+        )
+        if reimbursement is not None:
+            runtime.store.save_calculation(
+                claim_id, str(reimbursement.get("inputs_digest", "")), reimbursement
+            )
+    runtime.objects.put_result(claim_id, "result.json", result)
+    if reimbursement is not None:
+        runtime.objects.put_result(claim_id, "reimbursement.json", reimbursement)
+    for problem in result["file_problems"]:
+        runtime.objects.quarantine(
+            claim_id, problem["file"], f"{problem['reason']}: {problem['message']}"
+        )
+    if runtime.on_claim_done is not None:
+        runtime.on_claim_done(claim_id, result["status"])
+    return result
+
+
+@task(name="claim", task_run_name="claim-{claim_id}", **RETRY)
+def claim_task(claim_id: str, force: bool = False) -> dict[str, Any]:
+    return run_claim(claim_id, force)
+
+
+@flow(name="process-claim")
+def process_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
+    """One claim from S3 to a stored, published result."""
+    result: dict[str, Any] = claim_task(claim_id, force)
+    get_run_logger().info("claim %s: %s", claim_id, result["status"])
+    return result
+
+
+@flow(name="reprocess-claim")
+def reprocess_claim(claim_id: str) -> dict[str, Any]:
+    """After a reviewer's correction: run the claim again regardless of its content hash."""
+    result: dict[str, Any] = claim_task(claim_id, force=True)
+    return result
+
+
+@flow(name="process-pending", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+def process_pending(limit: int = 0, claim_ids: list[str] | None = None) -> dict[str, str]:
+    """Every claim whose uploads are newer than its result, several at once."""
+    runtime = Runtime.get()
+    pending = claim_ids if claim_ids is not None else runtime.objects.pending_claims()
+    if limit:
+        pending = pending[:limit]
+    futures = {claim_id: claim_task.submit(claim_id) for claim_id in pending}
+    statuses: dict[str, str] = {}
+    for claim_id, future in futures.items():
+        try:
+            statuses[claim_id] = future.result()["status"]
+        except Exception as exc:  # one broken claim must not stop the batch
+            get_run_logger().error("claim %s failed: %s", claim_id, exc)
+            statuses[claim_id] = f"failed: {type(exc).__name__}"
+    return statuses
+
+
+def configure_prefect(settings: Settings) -> None:
+    """Keep Prefect's state under ours, with no telemetry and a patient local server."""
+    home = settings.state_dir.resolve() / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
