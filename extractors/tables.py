@@ -200,7 +200,9 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
                 continue
             consistent = _row_consistent(line)
             table.consistent_rows += consistent
-            confidence = round(row.confidence * (1.0 if consistent else 0.8), 4)
+            complete = all(getattr(line, c.key) is not None for c in columns)
+            factor = (1.0 if consistent else 0.8) * (1.0 if complete else 0.85)
+            confidence = round(row.confidence * factor, 4)
             table.confidence = min(table.confidence, confidence)
             table.lines.append(line.model_copy(update={"confidence": confidence}))
             table.line_boxes.append((page, row.bbox))

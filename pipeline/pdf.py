@@ -162,7 +162,7 @@ def _enough_text(glyphs: list[Glyph]) -> bool:
 def glyphs_to_lines(glyphs: list[Glyph], width: float, height: float) -> list[OcrLine]:
     """Group characters into lines the way OCR does: one row, split at wide gaps.
 
-    Splitting at gaps wider than ~1.2 character heights keeps table cells and label/value
+    Splitting at gaps wider than ~1.2 full-width characters keeps table cells and label/value
     columns apart, so text-layer pages and OCR'd pages look alike to the extractors.
     """
     rows: list[list[Glyph]] = []
@@ -196,7 +196,8 @@ def glyphs_to_lines(glyphs: list[Glyph], width: float, height: float) -> list[Oc
 def _split_at_gaps(row: list[Glyph]) -> list[list[Glyph]]:
     segments: list[list[Glyph]] = [[row[0]]]
     for prev, glyph in pairwise(row):
-        size = max(prev.bottom - prev.top, glyph.bottom - glyph.top, 1.0)
+        # a gap wider than a full-width character (or half the line height) is a new cell
+        size = max(prev.x1 - prev.x0, glyph.x1 - glyph.x0, 0.5 * (prev.bottom - prev.top), 1.0)
         if glyph.x0 - prev.x1 > 1.2 * size:
             segments.append([glyph])
         else:
