@@ -200,7 +200,8 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
                 continue
             consistent = _row_consistent(line)
             table.consistent_rows += consistent
-            complete = all(getattr(line, c.key) is not None for c in columns)
+            # the class decides the reimbursement: a row whose class was not read needs a reviewer
+            complete = line.category is not None or not any(c.key == "category" for c in columns)
             factor = (1.0 if consistent else 0.8) * (1.0 if complete else 0.85)
             confidence = round(row.confidence * factor, 4)
             table.confidence = min(table.confidence, confidence)

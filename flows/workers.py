@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -32,6 +33,13 @@ def _read(path: str) -> FileOutcome:
     return read_claim_file(Path(path))
 
 
+def _peak_rss(_: int) -> tuple[int, int]:
+    import resource
+
+    time.sleep(0.2)  # let every worker take one of the probes
+    return os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 class OcrPool:
     """`submit(path)` reads and extracts one file in a worker process."""
 
@@ -51,6 +59,11 @@ class OcrPool:
 
     def read_all(self, paths: list[Path]) -> list[FileOutcome]:
         return [future.result() for future in [self.submit(p) for p in paths]]
+
+    def worker_peak_rss(self) -> list[int]:
+        """Peak resident memory (KiB) of each worker process."""
+        seen = dict(self._executor.map(_peak_rss, range(self.workers * 4)))
+        return sorted(seen.values())
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

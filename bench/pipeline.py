@@ -1,0 +1,167 @@
+"""Pipeline benchmark: bare OCR engine vs the full pipeline over the same pages.
+
+Full pipeline = S3 (embedded SeaweedFS) → Prefect flow → OCR worker pool → extraction →
+validation → claim store (SQLite), measured with 1 and 2 OCR workers; plus the end-to-end
+latency of a single phone photo claim, and the peak RSS of each worker process.
+
+    .venv/bin/python bench/pipeline.py [--claims 6] [--photo-runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_docs"
+TEMPLATE = SAMPLES / "claims" / "C-2026-0001"
+PHOTO = SAMPLES / "documents" / "photo" / "invoice_inpatient_01.jpg"
+
+
+def make_claims(root: Path, count: int, tag: str) -> list[Path]:
+    """Copies of one sample claim under new claim ids (same pages, fresh S3 keys)."""
+    folders = []
+    for n in range(count):
+        folder = root / f"BENCH-{tag}-{n:03d}"
+        shutil.copytree(TEMPLATE, folder)
+        manifest = (folder / "claim.json").read_text(encoding="utf-8")
+        (folder / "claim.json").write_text(
+            manifest.replace(TEMPLATE.name, folder.name), encoding="utf-8"
+        )
+        folders.append(folder)
+    return folders
+
+
+def page_count(folders: list[Path]) -> int:
+    from pipeline.reader import iter_page_images
+
+    return sum(
+        len(list(iter_page_images(p)))
+        for f in folders
+        for p in f.iterdir()
+        if p.name != "claim.json"
+    )
+
+
+def bare_engine(folders: list[Path]) -> tuple[int, float]:
+    """Pages/s of the engine alone on the prepared pages of the same files."""
+    from pipeline.ocr import get_engine
+    from pipeline.reader import PageImage, iter_page_images
+
+    engine = get_engine()
+    images = [
+        i.image
+        for f in folders
+        for p in sorted(f.iterdir())
+        if p.name != "claim.json"
+        for i in iter_page_images(p)
+        if isinstance(i, PageImage)
+    ]
+    engine.read(images[0])
+    started = time.perf_counter()
+    for image in images:
+        engine.read(image)
+    return len(images), time.perf_counter() - started
+
+
+def run_pipeline(folders: list[Path], workers: int, state: Path) -> tuple[float, list[int]]:
+    from flows import prefect_flows
+    from flows.pipeline_run import run_batch
+    from pipeline.settings import Settings
+
+    settings = Settings(state_dir=state, ocr_workers=workers)
+    rss: list[int] = []
+    original = prefect_flows.Runtime.reset
+
+    def reset_with_rss() -> None:
+        runtime = prefect_flows.Runtime._instance
+        if runtime is not None and runtime._pool is not None:
+            rss.extend(runtime._pool.worker_peak_rss())
+        original()
+
+    prefect_flows.Runtime.reset = staticmethod(reset_with_rss)  # type: ignore[method-assign]
+    try:
+        started = time.perf_counter()
+        run_batch(folders, settings, echo=lambda _: None)
+        return time.perf_counter() - started, rss
+    finally:
+        prefect_flows.Runtime.reset = original  # type: ignore[method-assign]
+
+
+def photo_latency(runs: int, root: Path) -> list[float]:
+    """Seconds from upload to stored result for a claim holding one phone photo."""
+    from flows.pipeline_run import s3_endpoint, upload_claim_folder
+    from flows.prefect_flows import Runtime, configure_prefect, process_claim
+    from pipeline.settings import Settings
+
+    settings = Settings(state_dir=root / "latency", ocr_workers=1)
+    configure_prefect(settings)
+    timings = []
+    with s3_endpoint(settings) as endpoint:
+        runtime = Runtime.install(Runtime(settings, endpoint=endpoint))
+        try:
+            runtime.pool.read_all([PHOTO])  # warm the worker
+            for n in range(runs):
+                folder = root / f"PHOTO-{n:03d}"
+                folder.mkdir()
+                shutil.copy(PHOTO, folder / "photo.jpg")
+                (folder / "claim.json").write_text(
+                    (TEMPLATE / "claim.json").read_text().replace(TEMPLATE.name, folder.name)
+                )
+                started = time.perf_counter()
+                upload_claim_folder(runtime.objects, folder)
+                process_claim(folder.name)
+                timings.append(time.perf_counter() - started)
+        finally:
+            Runtime.reset()
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--claims", type=int, default=6, help="claims per run (copies of C-2026-0001)"
+    )
+    parser.add_argument("--photo-runs", type=int, default=5)
+    args = parser.parse_args()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+        root = Path(tmp)
+        folders = make_claims(root / "one", args.claims, "w1")
+        pages = page_count(folders)
+        bare_pages, bare_seconds = bare_engine(folders)
+        bare_rate = bare_pages / bare_seconds
+        print(
+            f"bare engine: {bare_pages} OCR pages in {bare_seconds:.1f} s = {bare_rate:.2f} pages/s "
+            f"(peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
+        )
+        rates = {}
+        for workers in (1, 2):
+            batch = folders if workers == 1 else make_claims(root / "two", args.claims, "w2")
+            seconds, rss = run_pipeline(batch, workers, root / f"state{workers}")
+            rates[workers] = pages / seconds
+            print(
+                f"pipeline, {workers} worker(s): {pages} pages in {seconds:.1f} s = {rates[workers]:.2f} pages/s "
+                f"({rates[workers] / bare_rate:.2f} × bare engine); worker peak RSS "
+                f"{', '.join(f'{r / 1024:.0f} MB' for r in rss) or 'n/a'}"
+            )
+        print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}×")
+        timings = sorted(photo_latency(args.photo_runs, root))
+        p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+        print(
+            f"single phone photo → stored result: p50 {statistics.median(timings):.2f} s, p95 {p95:.2f} s over {len(timings)} runs"
+        )
+
+
+if __name__ == "__main__":
+    main()
