@@ -11,9 +11,9 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.datafiles import load_yaml_model
 from pipeline.records import RECORD_TYPES, DocType
 
 FORMS_DIR = Path(__file__).resolve().parent / "forms"
@@ -91,11 +91,7 @@ class FormFileError(ValueError):
 
 
 def load_form(path: Path) -> FormSpec:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return FormSpec.model_validate(data)
-    except (yaml.YAMLError, ValidationError, ValueError) as exc:
-        raise FormFileError(f"{path}: {exc}") from exc
+    return load_yaml_model(path, FormSpec, FormFileError)
 
 
 @lru_cache(maxsize=4)

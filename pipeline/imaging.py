@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.datafiles import load_yaml_model
 from pipeline.models import PageQuality, QualityFlag
 
 Image = npt.NDArray[np.uint8]
@@ -47,14 +47,7 @@ class QualityThresholds(BaseModel):
 
 
 def load_quality_thresholds(path: Path | None = None) -> QualityThresholds:
-    path = path or QUALITY_FILE
-    try:
-        return QualityThresholds.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise QualityFileError(f"{path}: {problems}") from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise QualityFileError(f"{path}: {exc}") from exc
+    return load_yaml_model(path or QUALITY_FILE, QualityThresholds, QualityFileError)
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.datafiles import load_yaml_model
 from pipeline.records import DocType
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
@@ -83,18 +83,7 @@ class Rules(_Frozen):
 
 
 def load_rules(path: Path) -> Rules:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Rules.model_validate(data)
-    except FileNotFoundError as exc:
-        raise RulesFileError(f"{path}: no such rules file") from exc
-    except yaml.YAMLError as exc:
-        raise RulesFileError(f"{path}: not valid YAML ({exc})") from exc
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise RulesFileError(f"{path}: {problems}") from exc
+    return load_yaml_model(path, Rules, RulesFileError)
 
 
 @lru_cache(maxsize=8)

@@ -24,10 +24,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.bundle import CareType, ClaimType
+from pipeline.datafiles import load_yaml_model
 from pipeline.records import ExpenseLine
 
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
@@ -71,13 +71,7 @@ class Policy(BaseModel):
 
 
 def load_policy(path: Path) -> Policy:
-    try:
-        return Policy.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise PolicyFileError(f"{path}: {problems}") from exc
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyFileError(f"{path}: {exc}") from exc
+    return load_yaml_model(path, Policy, PolicyFileError)
 
 
 @lru_cache(maxsize=8)
