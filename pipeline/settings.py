@@ -46,6 +46,20 @@ class Settings(BaseSettings):
     s3_secure: bool = Field(False, description="use TLS to reach S3")
     s3_bucket: str = Field("claims", description="bucket holding claims/ and quarantine/")
     s3_region: str = Field("us-east-1", description="S3 region name")
+    s3_connect_timeout: float = Field(
+        3.0,
+        description="seconds to wait for a TCP connection to S3 before the try counts as failed",
+    )
+    s3_read_timeout: float = Field(
+        60.0, description="seconds without a byte from S3 before the try counts as failed"
+    )
+    s3_attempts: int = Field(
+        3,
+        description="tries per S3 call on connection errors (exponential backoff) before giving up",
+    )
+    s3_startup_timeout: float = Field(
+        60.0, description="seconds the embedded S3 server may take to answer before start-up fails"
+    )
 
     max_file_bytes: int = Field(200 * 1024 * 1024, description="largest upload accepted")
     max_image_pixels: int = Field(120_000_000, description="decompression-bomb guard")

@@ -77,6 +77,35 @@ def check_model_dir(kind: str, folder: Path) -> str:
     return model
 
 
+def accept_headless_opencv() -> None:
+    """Let paddlex's dependency checks accept opencv-python-headless.
+
+    paddlex asks `importlib.metadata` for the *distribution* opencv-contrib-python, at import
+    time and again before it builds an OCR pipeline, and skips `import cv2` without it. We
+    install the headless build instead (the two clash over `cv2`); it provides every `cv2`
+    function the OCR path uses. So, before paddlex is imported, answer that one name with
+    cv2's version; every other lookup is unchanged.
+    """
+    import importlib.metadata as metadata
+
+    import cv2
+
+    original = metadata.version
+    if getattr(original, "accepts_headless", False):
+        return
+
+    def version(distribution_name: str) -> str:
+        try:
+            return original(distribution_name)
+        except metadata.PackageNotFoundError:
+            if distribution_name == "opencv-contrib-python":
+                return str(cv2.__version__)
+            raise
+
+    version.accepts_headless = True  # type: ignore[attr-defined]
+    metadata.version = version
+
+
 class PaddleOcrEngine:
     """PaddleOCR's text detection + recognition pipeline on ONNX Runtime."""
 
@@ -91,6 +120,7 @@ class PaddleOcrEngine:
         os.environ.setdefault("PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK", "True")
         os.environ.setdefault("PADDLE_PDX_CACHE_HOME", str(state / "paddlex"))
         logging.getLogger("paddlex").setLevel(logging.WARNING)
+        accept_headless_opencv()
         from paddleocr import PaddleOCR
 
         kwargs: dict[str, Any] = {
