@@ -60,10 +60,14 @@ class Segment:
 
 
 def has_title(form: FormSpec | None, lines: list[OcrLine]) -> bool:
+    """The form's strongest keyword (its title, e.g. 费用明细清单) is on these lines."""
     if form is None:
         return False
     text = page_text(lines)
-    return any(w >= TITLE_WEIGHT and k in text for k, w in form.classify.keywords.items())
+    strongest = max(form.classify.keywords.values())
+    return any(
+        w >= min(TITLE_WEIGHT, strongest) and k in text for k, w in form.classify.keywords.items()
+    )
 
 
 def segment_pages(pages: list[Page]) -> list[Segment]:

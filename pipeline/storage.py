@@ -261,7 +261,7 @@ def _summary(exc: BaseException) -> str:
 def _is_transient(exc: Exception) -> bool:
     if isinstance(exc, S3Error):
         return exc.code in TRANSIENT_CODES or exc.response.status >= 500
-    return isinstance(exc, ServerError | InvalidResponseError | NETWORK_ERRORS)
+    return isinstance(exc, (ServerError, InvalidResponseError, *NETWORK_ERRORS))
 
 
 class _Readable(Protocol):

@@ -233,6 +233,8 @@ def invoice(
         title = title.replace("（电子）", "")
     lay.text(60, 18, title, 6)
     issue = end + timedelta(days=rng.randint(0, 1))
+    if flaw and "early" in flaw:
+        issue = start - timedelta(days=3)
     number_label = rng.choice(["票据号码", "票据号码"])
     head = [
         ("票据代码", codes[0]),
@@ -405,6 +407,15 @@ def id_front(rng: random.Random, person: Person, flaw: str | None = None) -> Doc
     number = person.id_number
     if flaw == "checksum":
         number = number[:-1] + ("0" if number[-1] != "0" else "1")
+    if flaw == "birth_sex":  # the card disagrees with its own number: a forged or misread card
+        person = Person(
+            person.name,
+            "女" if person.sex == "男" else "男",
+            person.birth + timedelta(days=31),
+            person.id_number,
+            person.address,
+            person.ethnicity,
+        )
     lay.text(8, 10, "姓名", 3.2, (60, 90, 140))
     lay.text(22, 10, person.name, 4.2)
     lay.text(8, 19, "性别", 3.2, (60, 90, 140))
@@ -891,8 +902,19 @@ class Writer:
                 scan(p, self.rng).convert("L")
                 for p in render(doc, self.rng, self.rng.choice(FONTS))
             ]
-            entries.append((doc, list(range(len(images), len(images) + len(rendered))), None))
+            pages = list(range(len(images), len(images) + len(rendered)))
             images.extend(rendered)
+            previous = entries[-1] if entries else None
+            if (
+                previous
+                and previous[0].doc_type == doc.doc_type == "id_card"
+                and len(previous[1]) == 1
+            ):
+                # an ID card's front and back pages are one document
+                merged = Doc("id_card", {**previous[0].fields, **doc.fields})
+                entries[-1] = (merged, previous[1] + pages, None)
+                continue
+            entries.append((doc, pages, None))
         first, *rest = images
         buffer = io.BytesIO()
         first.save(buffer, "PDF", resolution=float(DPI), save_all=True, append_images=rest)
@@ -1249,6 +1271,23 @@ def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
           notes="submitted by an agent (agent's ID card included); the residence permit expired before the stay", by_agent=True,
           extra=[("06_permit", residence_permit(rng, s.person, "杭州市", date(2024, 1, 1), date(2025, 12, 31))),
                  ("07_agent_id", id_front(rng, agent))])  # fmt: skip
+    _birth_sex_claim(
+        claim,
+        exp,
+        lambda i, h, month: make_stay(
+            rng, make_person(rng), HOSPITALS[h], date(2026, month, 3), 6, 8
+        ),
+        rng,
+    )
+
+
+def _birth_sex_claim(claim: Any, exp: Any, stay_for: Any, rng: random.Random) -> None:
+    s = stay_for(0, 0, month=6)
+    claim("C-2026-0017", "referral", "inpatient", s, s.end + timedelta(days=7),
+          expected=exp("needs_review", [], ["id_birth_mismatch", "id_sex_mismatch", "date_invalid"]),
+          notes="ID card prints a birth date and sex that its number contradicts; invoice dated before admission",
+          flaws={"id": "birth_sex", "invoice": "early"},
+          extra=[("06_referral", referral(rng, s.person, s.start - timedelta(days=2), "上海市"))])  # fmt: skip
 
 
 def main() -> None:
