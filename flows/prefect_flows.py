@@ -112,6 +112,7 @@ def run_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
         stored = runtime.store.get_result(claim_id)
         if stored is not None and not force and runtime.store.content_hash_of(claim_id) == digest:
             log.info("claim %s unchanged since its last result; skipped", claim_id)
+            runtime.objects.put_result(claim_id, "result.json", stored)  # no longer pending
             return stored
         manifest = ClaimManifest.load(folder / MANIFEST)
         outcomes = runtime.pool.read_all(claim_files(folder))

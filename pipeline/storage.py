@@ -584,8 +584,9 @@ class ObjectStore:
         return recorded != self.uploads_fingerprint(claim_id)
 
     def uploads_fingerprint(self, claim_id: str) -> str:
+        """The fingerprint of the claim's uploads now (the listing download_claim uses)."""
         prefix = claim_prefix(claim_id)
-        return _fingerprint(self._list(prefix), prefix)
+        return _fingerprint(self._list(prefix, recursive=False), prefix)
 
     def download_claim(self, claim_id: str, dest: Path) -> Path:
         """The claim's uploads (not its results) into `dest`, for processing."""
