@@ -83,6 +83,7 @@ class QualityFlag(StrEnum):
     LOW_RESOLUTION = "low_resolution"
     GRAYSCALE_COPY = "grayscale_copy"
     TOO_DARK = "too_dark"
+    MARKED_UNREADABLE = "marked_unreadable"  # a reviewer could not read it: ask for a new one
 
 
 class PageQuality(BaseModel):
@@ -102,7 +103,13 @@ class PageQuality(BaseModel):
     @property
     def usable(self) -> bool:
         return not (
-            {QualityFlag.BLUR, QualityFlag.CUT_OFF, QualityFlag.LOW_RESOLUTION} & set(self.flags)
+            {
+                QualityFlag.BLUR,
+                QualityFlag.CUT_OFF,
+                QualityFlag.LOW_RESOLUTION,
+                QualityFlag.MARKED_UNREADABLE,
+            }
+            & set(self.flags)
         )
 
 

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+FIELD_ACTIONS = ("edit", "confirm")  # corrections that vouch for a field's value
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -277,7 +279,8 @@ class ClaimStore:
         with self.session() as session:
             rows = session.execute(
                 select(CorrectionRow.doc_id, CorrectionRow.key).where(
-                    CorrectionRow.claim_id == claim_id
+                    CorrectionRow.claim_id == claim_id,
+                    CorrectionRow.action.in_(FIELD_ACTIONS),
                 )
             )
             return {f"{doc_id}:{key}" for doc_id, key in rows}
@@ -290,6 +293,86 @@ class ClaimStore:
                 .order_by(StatusHistoryRow.id)
             )
             return [(status, reason) for status, reason in rows]
+
+    def add_correction(
+        self,
+        claim_id: str,
+        doc_id: str,
+        key: str,
+        action: str,
+        old_value: Any,
+        new_value: Any,
+        reviewer: str,
+        reason: str = "",
+    ) -> int:
+        """Append one reviewer change to the audit trail; returns its id."""
+        with self.session() as session:
+            row = CorrectionRow(
+                claim_id=claim_id,
+                doc_id=doc_id,
+                key=key,
+                action=action,
+                old_value=old_value,
+                new_value=new_value,
+                reviewer=reviewer,
+                reason=reason,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def corrections(self, claim_id: str) -> list[CorrectionRow]:
+        """The audit trail of a claim, oldest first."""
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(CorrectionRow)
+                    .where(CorrectionRow.claim_id == claim_id)
+                    .order_by(CorrectionRow.id)
+                )
+            )
+
+    def get_claim(self, claim_id: str) -> ClaimRow | None:
+        with self.session() as session:
+            return session.get(ClaimRow, claim_id)
+
+    def list_claims(self, statuses: list[str] | None = None) -> list[ClaimRow]:
+        """Claims, oldest first (the review queue's order), optionally of some statuses."""
+        query = select(ClaimRow).order_by(ClaimRow.created_at, ClaimRow.claim_id)
+        if statuses:
+            query = query.where(ClaimRow.status.in_(statuses))
+        with self.session() as session:
+            return list(session.scalars(query))
+
+    def take_claim(self, claim_id: str, reviewer: str) -> str | None:
+        """Claim a claim for `reviewer` unless another reviewer holds it; returns the holder."""
+        with self.session() as session:
+            row = session.get(ClaimRow, claim_id, with_for_update=True)
+            if row is None:
+                return None
+            if row.claimed_by is None:
+                row.claimed_by = reviewer
+            return row.claimed_by
+
+    def release_claim(self, claim_id: str, reviewer: str, force: bool = False) -> bool:
+        """Give a claim back; only its holder (or `force`, for admins) may."""
+        with self.session() as session:
+            row = session.get(ClaimRow, claim_id, with_for_update=True)
+            if row is None or (row.claimed_by != reviewer and not force):
+                return False
+            row.claimed_by = None
+            return True
+
+    def calculations(self, claim_id: str) -> list[dict[str, Any]]:
+        with self.session() as session:
+            return [
+                dict(r)
+                for r in session.scalars(
+                    select(CalculationRow.result)
+                    .where(CalculationRow.claim_id == claim_id)
+                    .order_by(CalculationRow.id)
+                )
+            ]
 
     def count(self, table: type[Base]) -> int:
         with self.session() as session:

@@ -8,7 +8,12 @@ from pipeline.records import DocType
 from validators.common import issue
 from validators.rules import Rules
 
-RETAKE_FLAGS = {QualityFlag.BLUR, QualityFlag.CUT_OFF, QualityFlag.LOW_RESOLUTION}
+RETAKE_FLAGS = {
+    QualityFlag.BLUR,
+    QualityFlag.CUT_OFF,
+    QualityFlag.LOW_RESOLUTION,
+    QualityFlag.MARKED_UNREADABLE,
+}
 
 
 def check_files(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:

@@ -1,0 +1,88 @@
+"""Reviewer corrections applied to stored documents (flows/review.py), without OCR."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_DOCS
+
+from extractors.extract import extract_documents
+from flows.review import CorrectionError, apply_correction, document_from_json, parse_field_value
+from pipeline.models import QualityFlag
+from pipeline.reader import read_file
+from pipeline.records import DocType, Document
+from pipeline.store import CorrectionRow
+
+PDFS = sorted((SAMPLE_DOCS / "documents" / "pdf").glob("*.pdf"))
+
+
+def _documents(name: str) -> list[Document]:
+    return extract_documents(read_file(SAMPLE_DOCS / "documents" / "pdf" / name))
+
+
+def _correction(doc_id: str, key: str, action: str, new: Any) -> CorrectionRow:
+    return CorrectionRow(
+        id=1, claim_id="C", doc_id=doc_id, key=key, action=action, new_value=new, reviewer="rita"
+    )
+
+
+@pytest.mark.parametrize("pdf", PDFS, ids=[p.name for p in PDFS])
+def test_a_stored_document_is_rebuilt_with_the_same_values_and_boxes(pdf: Any) -> None:
+    for document in extract_documents(read_file(pdf)):
+        stored = document.as_json()
+        rebuilt = document_from_json(stored)
+        assert rebuilt.as_json() == stored
+        assert type(rebuilt.record) is type(document.record)
+
+
+def test_an_edit_replaces_the_value_keeps_the_box_and_notes_the_reviewer() -> None:
+    documents = _documents("invoice_outpatient_02.pdf")
+    invoice = documents[0]
+    before = invoice.fields["total_amount"]
+    apply_correction(documents, _correction(invoice.id, "total_amount", "edit", "1234.50"))
+    after = documents[0].fields["total_amount"]
+    assert after.value == Decimal("1234.50") and after.confidence == 1.0
+    assert after.bbox == before.bbox and after.page == before.page
+    assert after.note == "corrected by rita"
+
+
+def test_a_date_edit_is_parsed_into_a_date() -> None:
+    assert parse_field_value(DocType.MEDICAL_INVOICE, "issue_date", " 2026-03-01 ") == date(
+        2026, 3, 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "message"),
+    [
+        ("issue_date", "2026-13-45", "dates are written 2026-03-01"),
+        ("total_amount", "twelve", "amounts 1234.56"),
+        ("birth_date", "2026-03-01", "has no field 'birth_date'"),
+    ],
+)
+def test_a_value_that_does_not_fit_the_field_is_refused_with_a_hint(
+    key: str, text: str, message: str
+) -> None:
+    with pytest.raises(CorrectionError, match=message):
+        parse_field_value(DocType.MEDICAL_INVOICE, key, text)
+
+
+def test_changing_the_type_keeps_only_the_fields_the_new_type_has() -> None:
+    documents = _documents("discharge_summary_02.pdf")
+    summary = documents[0]
+    assert "diagnosis" in summary.fields
+    apply_correction(documents, _correction(summary.id, "", "doc_type", "emergency_certificate"))
+    assert documents[0].doc_type is DocType.EMERGENCY_CERTIFICATE
+    assert documents[0].doc_type_confidence == 1.0
+    assert set(documents[0].fields) <= {"patient_name", "hospital_name", "visit_date", "diagnosis"}
+    assert "diagnosis" in documents[0].fields
+
+
+def test_a_page_marked_unreadable_asks_for_a_new_photo() -> None:
+    documents = _documents("discharge_summary_02.pdf")
+    apply_correction(documents, _correction(documents[0].id, "", "unreadable", None))
+    assert QualityFlag.MARKED_UNREADABLE in documents[0].quality.flags
+    assert not documents[0].quality.usable

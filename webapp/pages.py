@@ -1,0 +1,77 @@
+"""Page images for the review page: the same prepared page the boxes were measured on.
+
+Image pages are prepared exactly as the pipeline prepared them (turned, flattened,
+straightened), so the relative field boxes fall where they were read. Text-layer PDF pages are
+rendered with pypdfium2. PNGs are cached under the state dir by claim, file and page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.errors import IntakeError
+from pipeline.reader import PageImage, iter_page_images
+from pipeline.settings import Settings
+from pipeline.storage import ObjectStore, upload_key
+
+VIEW_WIDTH = 1100
+
+
+def _cache_path(settings: Settings, claim_id: str, name: str, page: int) -> Path:
+    digest = hashlib.sha256(f"{claim_id}\0{name}\0{page}".encode()).hexdigest()[:32]
+    return settings.state_dir / "web-pages" / f"{digest}.png"
+
+
+def _pdf_page(path: Path, page: int) -> np.ndarray | None:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        if page >= len(document):
+            return None
+        bitmap = document[page].render(scale=VIEW_WIDTH / document[page].get_width())
+        bgr = np.asarray(bitmap.to_numpy())[:, :, :3]  # pdfium renders BGR(A), as cv2 wants
+        return np.ascontiguousarray(bgr)
+    finally:
+        document.close()
+
+
+def _encode(image: np.ndarray) -> bytes:
+    scale = min(1.0, VIEW_WIDTH / image.shape[1])
+    if scale < 1.0:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".png", image)
+    if not ok:
+        raise IntakeError("the page image could not be encoded")
+    return encoded.tobytes()
+
+
+def page_png(
+    objects: ObjectStore, settings: Settings, claim_id: str, name: str, page: int
+) -> bytes | None:
+    """PNG bytes of one page of an upload, or None when the page does not exist."""
+    cached = _cache_path(settings, claim_id, name, page)
+    if cached.is_file():
+        return cached.read_bytes()
+    with tempfile.TemporaryDirectory(prefix="intake-page-") as work:
+        local = objects.get_file(upload_key(claim_id, name), Path(work) / "upload")
+        image = None
+        try:
+            for item in iter_page_images(local, settings):
+                if item.index != page:
+                    continue
+                image = item.image if isinstance(item, PageImage) else _pdf_page(local, page)
+                break
+        except IntakeError:
+            return None
+    if image is None:
+        return None
+    data = _encode(image)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(data)
+    return data

@@ -1,0 +1,213 @@
+"""Claimant uploads from a phone: a draft claim, photos PUT straight to S3, a quality verdict.
+
+The browser PUTs each photo to a presigned URL under `claims/<claim_id>/` (the app never
+carries the bytes in); the app then reads the stored photo back and judges it with the same
+image checks the pipeline uses (blur, glare, cut-off, resolution). The claim becomes pending
+for the pipeline only when the claimant submits it: that writes its `claim.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flows.claim import MANIFEST
+from pipeline.bundle import CareType, ClaimBundle, ClaimManifest, ClaimType
+from pipeline.errors import IntakeError
+from pipeline.models import QualityFlag
+from pipeline.reader import PageImage, iter_page_images
+from pipeline.settings import Settings
+from pipeline.storage import ObjectStore, upload_key, validate_key_part
+from pipeline.store import ClaimStore
+from validators.completeness import NAMES, requirements
+from validators.rules import rules_for_region
+from webapp.accounts import WebBase
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".tif", ".tiff", ".pdf"}
+
+RETAKE_ADVICE = {
+    QualityFlag.BLUR: "the photo is blurred: hold the phone still, tap to focus, and retake it",
+    QualityFlag.GLARE: "light reflects off the paper: tilt the phone or turn off the flash",
+    QualityFlag.CUT_OFF: "part of the document is outside the picture: step back so all four "
+    "corners show",
+    QualityFlag.LOW_RESOLUTION: "the document is too small in the picture: move closer",
+    QualityFlag.TOO_DARK: "the photo is too dark: find more light",
+    QualityFlag.GRAYSCALE_COPY: "this looks like a black-and-white copy: photograph the original",
+}
+
+
+class UploadError(IntakeError):
+    reason = "upload_refused"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DraftRow(WebBase):
+    __tablename__ = "web_upload_drafts"
+
+    claim_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(32), index=True)
+    manifest: Mapped[dict[str, Any]] = mapped_column(JSON)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    usable: bool
+    flags: list[str]
+    advice: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"usable": self.usable, "flags": self.flags, "advice": self.advice}
+
+
+def new_claim_id() -> str:
+    return f"U-{date.today():%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def checklist(manifest: ClaimManifest, files: dict[str, Any]) -> list[dict[str, Any]]:
+    """The documents this claim type needs, each with whether a usable photo is in."""
+    rules = rules_for_region(manifest.insured_region)
+    provided = {f["slot"] for f in files.values() if (f.get("verdict") or {}).get("usable")}
+    items = []
+    for requirement in requirements(ClaimBundle(manifest=manifest), rules):
+        options = requirement if isinstance(requirement, tuple) else (requirement,)
+        slot = options[0].value
+        items.append(
+            {
+                "slot": slot,
+                "name": " or ".join(NAMES.get(o.value, o.value) for o in options),
+                "done": any(o.value in provided for o in options),
+            }
+        )
+    return items
+
+
+def judge_photo(path: Path, settings: Settings) -> Verdict:
+    """The pipeline's own image checks on the first page of an uploaded photo."""
+    try:
+        first = next(iter(iter_page_images(path, settings)), None)
+    except IntakeError as exc:
+        return Verdict(False, [exc.reason], [str(exc)])
+    if not isinstance(first, PageImage):
+        return Verdict(True, [], [])  # a PDF with a text layer: nothing to judge
+    flags = [QualityFlag(f) for f in first.quality.flags]
+    retake = [f for f in flags if f is not QualityFlag.GRAYSCALE_COPY]
+    return Verdict(
+        usable=first.quality.usable,
+        flags=[f.value for f in flags],
+        advice=[RETAKE_ADVICE[f] for f in retake if f in RETAKE_ADVICE],
+    )
+
+
+class Uploads:
+    """Draft claims of claimants, over the claim store's database and the object store."""
+
+    def __init__(self, store: ClaimStore, objects: ObjectStore, settings: Settings) -> None:
+        self.store = store
+        self.objects = objects
+        self.settings = settings
+        WebBase.metadata.create_all(store.engine)
+
+    def start(self, owner: str, fields: dict[str, Any]) -> DraftRow:
+        claim_id = new_claim_id()
+        manifest = ClaimManifest.parse_data(
+            {"claim_id": claim_id, "submitted_on": date.today().isoformat(), **fields}
+        )
+        row = DraftRow(
+            claim_id=claim_id,
+            owner=owner,
+            manifest=manifest.model_dump(mode="json"),
+            files={},
+            created_at=_now(),
+        )
+        with self.store.session() as session:
+            session.add(row)
+        return row
+
+    def draft(self, claim_id: str, owner: str) -> DraftRow:
+        """The caller's own draft; someone else's draft is reported as not found."""
+        with self.store.session() as session:
+            row = session.get(DraftRow, claim_id)
+        if row is None or row.owner != owner:
+            raise LookupError(claim_id)
+        return row
+
+    def presign(self, claim_id: str, owner: str, slot: str, filename: str) -> dict[str, str]:
+        draft = self.draft(claim_id, owner)
+        if draft.submitted_at is not None:
+            raise UploadError("this claim was submitted already; start a new one to add photos")
+        suffix = Path(filename).suffix.lower()
+        if suffix not in PHOTO_SUFFIXES:
+            raise UploadError(
+                f"{suffix or 'a file without extension'} is not accepted: upload a photo "
+                "(JPEG, PNG, HEIC) or a PDF"
+            )
+        if slot not in {item["slot"] for item in self.checklist(draft)} | {"other"}:
+            raise UploadError(f"{slot!r} is not a document this claim needs")
+        name = validate_key_part(
+            f"{len(draft.files) + 1:02d}_{slot}_{secrets.token_hex(2)}{suffix}"
+        )
+        url = self.objects.presigned_put(claim_id, name, self.settings.web_presign_seconds)
+        self._update_files(claim_id, name, {"slot": slot, "verdict": None})
+        return {"name": name, "url": url}
+
+    def check(self, claim_id: str, owner: str, name: str) -> Verdict:
+        draft = self.draft(claim_id, owner)
+        if name not in draft.files:
+            raise LookupError(name)
+        key = upload_key(claim_id, name)
+        stored = self.objects.stat(key)
+        if stored.size > self.settings.web_max_upload_bytes:
+            verdict = Verdict(
+                False,
+                ["too_large"],
+                [
+                    f"the photo is {stored.size // 1_000_000} MB; the limit is "
+                    f"{self.settings.web_max_upload_bytes // 1_000_000} MB"
+                ],
+            )
+        else:
+            with tempfile.TemporaryDirectory(prefix="intake-upload-") as work:
+                local = self.objects.get_file(key, Path(work) / name)
+                verdict = judge_photo(local, self.settings)
+        self._update_files(claim_id, name, {**draft.files[name], "verdict": verdict.as_json()})
+        return verdict
+
+    def checklist(self, draft: DraftRow) -> list[dict[str, Any]]:
+        return checklist(ClaimManifest.parse_data(draft.manifest), draft.files)
+
+    def submit(self, claim_id: str, owner: str) -> DraftRow:
+        """Write the manifest: from now on the pipeline sees a pending claim."""
+        draft = self.draft(claim_id, owner)
+        if not any((f.get("verdict") or {}).get("usable") for f in draft.files.values()):
+            raise UploadError("add at least one usable photo before submitting")
+        manifest = json.dumps(draft.manifest, ensure_ascii=False).encode()
+        self.objects.put_bytes(claim_id, MANIFEST, manifest, "application/json")
+        with self.store.session() as session:
+            row = session.get(DraftRow, claim_id)
+            assert row is not None
+            row.submitted_at = row.submitted_at or _now()
+            return row
+
+    def _update_files(self, claim_id: str, name: str, entry: dict[str, Any]) -> None:
+        with self.store.session() as session:
+            row = session.get(DraftRow, claim_id, with_for_update=True)
+            assert row is not None
+            row.files = {**row.files, name: entry}
+
+
+def care_and_claim_types() -> tuple[list[str], list[str]]:
+    return [c.value for c in ClaimType], [c.value for c in CareType]
