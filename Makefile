@@ -10,13 +10,13 @@ UV        := $(VENV)/bin/uv
 STATE_DIR ?= .state
 STAMP     := $(VENV)/.installed
 APT_STAMP := $(STATE_DIR)/.apt-installed
-APT_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming libheif1 postgresql
+APT_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei fonts-arphic-ukai fonts-arphic-uming libheif1 postgresql chromium
 
 export INTAKE_STATE_DIR := $(abspath $(STATE_DIR))
 export PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK := True
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup apt venv demo test lint typecheck pytest bench samples clean
+.PHONY: help setup apt venv demo test lint typecheck pytest bench load samples clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ help: ## list the targets
 setup: apt venv ## install system packages and the virtualenv (idempotent)
 
 apt: $(APT_STAMP)
-$(APT_STAMP):
+$(APT_STAMP): Makefile
 	@mkdir -p $(STATE_DIR)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -42,7 +42,7 @@ $(STAMP): pyproject.toml overrides.txt
 	@touch $@
 
 demo: setup ## run the main job on the embedded default (OCR summary of sample_docs/)
-	$(VENV)/bin/intake demo sample_docs
+	$(VENV)/bin/intake demo sample_docs --serve
 
 test: setup lint typecheck pytest ## lint, type-check and run every test (real OCR models)
 
@@ -54,11 +54,18 @@ lint:
 typecheck:
 	$(VENV)/bin/mypy
 
+TEST_LOG := $(abspath $(STATE_DIR))/test-run.log
+
 pytest:
-	$(VENV)/bin/pytest
+	rm -f $(TEST_LOG)
+	INTAKE_LOG_FILE=$(TEST_LOG) $(VENV)/bin/pytest
+	$(VENV)/bin/python tests/logscan.py $(TEST_LOG)  # no unmasked ID number in any log line
 
 bench: setup ## print OCR speed, memory and accuracy per backend over sample_docs/
 	$(PY) bench/ocr.py sample_docs
+
+load: setup ## load test: 500 claims through S3, the flows and the OCR pool (claims/min, p95, RSS)
+	$(PY) bench/load.py --claims 500 --photo-share 0.1
 
 samples: setup ## regenerate the labelled sample documents (deterministic)
 	$(PY) sample_docs/generate.py

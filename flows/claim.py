@@ -13,12 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from extractors.extract import extract_documents
-from pipeline.bundle import ClaimBundle, ClaimManifest, ClaimStatus, FileProblem
-from pipeline.errors import IntakeError
+from pipeline.bundle import (
+    ClaimBundle,
+    ClaimManifest,
+    ClaimStatus,
+    FileProblem,
+    ManifestError,
+    Severity,
+    ValidationIssue,
+)
+from pipeline.errors import CorruptFileError, IntakeError, OcrEngineError
 from pipeline.ocr import OcrEngine
 from pipeline.reader import read_file
 from pipeline.records import Document
 from pipeline.settings import Settings, get_settings
+from pipeline.storage import UnsafeKeyError
 from pipeline.store import ClaimStore
 from validators.duplicates import invoice_keys
 from validators.rules import rules_for_region
@@ -50,18 +59,50 @@ def claim_files(folder: Path) -> list[Path]:
 def read_claim_file(
     path: Path, engine: OcrEngine | None = None, settings: Settings | None = None
 ) -> FileOutcome:
-    """Read and extract one file; a broken file becomes a problem record, never an exception."""
+    """Read and extract one file; a broken file becomes a problem record, never an exception.
+
+    Infrastructure failures are raised: the OCR engine, imports, the disk, memory. A decoder
+    failing on hostile bytes in a way nobody foresaw is the file's problem: it is refused as
+    corrupt, with the error, so that one bad upload never stops its claim."""
     try:
-        documents = extract_documents(read_file(path, engine=engine, settings=settings))
+        read = read_file(path, engine=engine, settings=settings)
     except IntakeError as exc:
         log.warning("%s refused: %s", path.name, exc)
+        message = str(exc).replace(str(path), path.name)  # not the worker's scratch folder
         return FileOutcome(
-            path.name, [], FileProblem(file=path.name, reason=exc.reason, message=str(exc))
+            path.name, [], FileProblem(file=path.name, reason=exc.reason, message=message)
         )
+    except (OcrEngineError, ImportError, OSError, MemoryError):
+        raise
+    except Exception as exc:
+        log.exception("%s could not be read", path.name)
+        message = (
+            f"{path.name}: the file cannot be read ({type(exc).__name__}: {str(exc)[:200]}); "
+            "it is probably damaged — upload the original again"
+        )
+        return FileOutcome(
+            path.name,
+            [],
+            FileProblem(file=path.name, reason=CorruptFileError.reason, message=message),
+        )
+    documents = extract_documents(read)
     for document in documents:
         document.file = path.name
         document.id = f"{path.name}#{document.id.rsplit('#', 1)[-1]}"
     return FileOutcome(path.name, documents, None)
+
+
+def unsafe_name_outcomes(skipped: dict[str, str]) -> list[FileOutcome]:
+    """Objects under the claim whose names are unsafe (stored by another S3 client, see
+    `ObjectStore.skipped_uploads`): never downloaded nor read, but reported, never lost."""
+    return [
+        FileOutcome(
+            name,
+            [],
+            FileProblem(file=name, reason=UnsafeKeyError.reason, message=f"{reason}; not read"),
+        )
+        for name, reason in skipped.items()
+    ]
 
 
 def content_hash(folder: Path) -> str:
@@ -97,6 +138,29 @@ def claim_result(
         "missing_documents": outcome.missing_documents,
         "issues": [i.as_json() for i in outcome.issues],
         "reimbursement": reimbursement,
+    }
+
+
+def manifest_error_result(claim_id: str, error: ManifestError, stored: bool) -> dict[str, Any]:
+    """The result of a claim whose claim.json is missing or wrong: nothing read, one issue.
+
+    The claim cannot be completed until the operator supplies a valid manifest, so it is
+    `incomplete`, with the `manifest_invalid` issue saying what to fix; a stored claim.json is
+    listed as a file problem too (the flows quarantine it with the reason)."""
+    message = str(error).removeprefix(f"{error.path}: ") if error.path else str(error)
+    problems = [FileProblem(file=MANIFEST, reason=error.reason, message=message)] if stored else []
+    return {
+        "claim_id": claim_id,
+        "status": ClaimStatus.INCOMPLETE.value,
+        "claim_type": None,
+        "care_type": None,
+        "documents": [],
+        "file_problems": [p.model_dump() for p in problems],
+        "missing_documents": [],
+        "issues": [
+            ValidationIssue(code=error.reason, severity=Severity.ERROR, message=message).as_json()
+        ],
+        "reimbursement": None,
     }
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from pipeline.errors import IntakeError
+from pipeline.logs import setup_logging
 from pipeline.models import ReadResult
 from pipeline.settings import get_settings
 
@@ -49,6 +50,7 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    setup_logging(get_settings())
 
 
 def _document_files(path: Path) -> list[Path]:
@@ -377,6 +379,39 @@ def _print_claim(result: dict[str, Any]) -> None:
             f"reimbursement ({money['policy']}): compliant {money['compliant_amount']}, "
             f"deductible {money['deductible']}, fund pays {money['fund_payment']}, "
             f"individual pays {money['individual_payment']}"
+        )
+
+
+@app.command()
+def bulk(
+    scan: Annotated[Path, typer.Argument(help="a scanner PDF holding several claimants' files")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Split a bulk scan into claims by ID number (flow ingest-bulk-scan).
+
+    The scan is stored under bulk/ in S3 (never changed), each claimant's pages become
+    claims/<claim_id>/<scan name>, and each claim waits for its claim.json (the printed ids).
+    Running it again on the same scan creates nothing new. Exit status 2 if the scan is
+    unreadable.
+    """
+    from flows.bulk_flow import ingest_local_scan
+
+    if not scan.is_file():
+        raise typer.BadParameter(f"{scan} is not a file", param_hint="SCAN")
+    try:
+        summary = ingest_local_scan(scan, get_settings())
+    except IntakeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{summary['scan']}: {summary['pages']} pages, {len(summary['claims'])} claims")
+    for claim in summary["claims"]:
+        pages = ",".join(str(p + 1) for p in claim["pages"])
+        typer.echo(
+            f"  {claim['claim_id']}  pages {pages:<12} {claim['id_number'] or '-':<18} "
+            f"{claim['status']}"
         )
 
 

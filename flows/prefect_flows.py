@@ -4,7 +4,8 @@
   validate, calculate when complete, store, write the result beside the uploads.
 - `process_pending()`: every claim whose uploads changed since its last result, several at once.
 - `reprocess_claim(claim_id)`: after a reviewer's correction: validate again without OCR.
-- `ingest_bulk_scan(key)`: a back-office scanner PDF split into claims by ID number.
+- `ingest_bulk_scan(key)` (flows/bulk_flow.py): a back-office scanner PDF split into claims by
+  ID number, each waiting for its manifest. `python -m flows.deploy --pool P` deploys them all.
 
 Re-running any flow is idempotent: a claim whose uploads have the content hash of its stored
 result is skipped, results are overwritten not appended, and a calculation is stored once per
@@ -13,6 +14,7 @@ input digest.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import tempfile
@@ -32,11 +34,20 @@ from flows.claim import (
     claim_result,
     content_hash,
     evaluate_bundle,
+    manifest_error_result,
+    unsafe_name_outcomes,
 )
+from flows.review import revalidate
 from flows.workers import OcrPool
-from pipeline.bundle import ClaimManifest
+from pipeline.bundle import ClaimManifest, ManifestError
+from pipeline.logs import setup_logging
 from pipeline.settings import Settings, get_settings
-from pipeline.storage import ObjectStore, StorageUnavailableError
+from pipeline.storage import (
+    ObjectNotFoundError,
+    ObjectStore,
+    StorageUnavailableError,
+    UnsafeKeyError,
+)
 from pipeline.store import ClaimStore
 from validators.duplicates import invoice_keys
 
@@ -50,6 +61,7 @@ class Runtime:
     _instance: Runtime | None = None
 
     def __init__(self, settings: Settings, endpoint: str | None = None) -> None:
+        setup_logging(settings)
         self.settings = settings
         self.store = ClaimStore(settings.store_url())
         self.objects = ObjectStore(settings, endpoint=endpoint)
@@ -85,12 +97,17 @@ class Runtime:
             instance._pool.close()
 
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def _infrastructure_error(task: Any, task_run: Any, state: Any) -> bool:
     """Retry only when the infrastructure failed; bad input is data, not an exception."""
     try:
         state.result()
     except (StorageUnavailableError, ConnectionError, TimeoutError, OperationalError):
         return True
+    except OSError as exc:  # a full disk is freed by an operator, not by the claimant
+        return exc.errno in DISK_FULL
     except Exception:
         return False
     return False
@@ -103,6 +120,17 @@ RETRY: dict[str, Any] = {
 }
 
 
+def publish(claim_id: str, result: dict[str, Any], reimbursement: dict[str, Any] | None) -> None:
+    """Write the money (when calculated), then the result, beside the claim's uploads.
+
+    result.json last: it marks the claim done (no longer pending), so a publish cut short
+    leaves the claim pending and its retry writes both."""
+    runtime = Runtime.get()
+    if reimbursement is not None:
+        runtime.objects.put_result(claim_id, "reimbursement.json", reimbursement)
+    runtime.objects.put_result(claim_id, "result.json", result)
+
+
 def run_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
     """Fetch, read, validate, store and publish one claim (the body of every claim flow)."""
     runtime = Runtime.get()
@@ -112,25 +140,35 @@ def run_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
         stored = runtime.store.get_result(claim_id)
         if stored is not None and not force and runtime.store.content_hash_of(claim_id) == digest:
             log.info("claim %s unchanged since its last result; skipped", claim_id)
-            runtime.objects.put_result(claim_id, "result.json", stored)  # no longer pending
+            # published again: a retry after a failed publish must finish it (no longer pending)
+            publish(claim_id, stored, stored.get("reimbursement"))
             return stored
-        manifest = ClaimManifest.load(folder / MANIFEST)
-        outcomes = runtime.pool.read_all(claim_files(folder))
-        bundle = assemble_bundle(manifest, outcomes)
-        bundle.confirmed_fields = runtime.store.confirmed_fields(claim_id)
-        outcome, reimbursement = evaluate_bundle(bundle, runtime.store)
-        result = claim_result(bundle, outcome, reimbursement)
-        runtime.store.save_result(
-            result, manifest.model_dump(mode="json"), invoice_keys(bundle), digest
-        )
-        if reimbursement is not None:
-            runtime.store.save_calculation(
-                claim_id, str(reimbursement.get("inputs_digest", "")), reimbursement
+        if not any(folder.iterdir()):
+            raise ObjectNotFoundError(f"claim {claim_id} has no uploads under claims/{claim_id}/")
+        try:
+            manifest = ClaimManifest.load(folder / MANIFEST, claim_id)
+        except ManifestError as exc:  # recorded and quarantined: the operator must fix it
+            log.warning("claim %s: %s", claim_id, exc)
+            result = manifest_error_result(claim_id, exc, stored=(folder / MANIFEST).is_file())
+            reimbursement = None
+        else:
+            outcomes = runtime.pool.read_all(claim_files(folder))
+            outcomes += unsafe_name_outcomes(runtime.objects.skipped_uploads(claim_id))
+            bundle = assemble_bundle(manifest, outcomes)
+            bundle.confirmed_fields = runtime.store.confirmed_fields(claim_id)
+            outcome, reimbursement = evaluate_bundle(bundle, runtime.store)
+            result = claim_result(bundle, outcome, reimbursement)
+            runtime.store.save_result(
+                result, manifest.model_dump(mode="json"), invoice_keys(bundle), digest
             )
-    runtime.objects.put_result(claim_id, "result.json", result)
-    if reimbursement is not None:
-        runtime.objects.put_result(claim_id, "reimbursement.json", reimbursement)
+            if reimbursement is not None:
+                runtime.store.save_calculation(
+                    claim_id, str(reimbursement.get("inputs_digest", "")), reimbursement
+                )
+    publish(claim_id, result, reimbursement)
     for problem in result["file_problems"]:
+        if problem["reason"] == UnsafeKeyError.reason:
+            continue  # an unsafe name cannot be copied by name; the result reports it
         runtime.objects.quarantine(
             claim_id, problem["file"], f"{problem['reason']}: {problem['message']}"
         )
@@ -152,10 +190,22 @@ def process_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
     return result
 
 
+@task(name="revalidate", task_run_name="revalidate-{claim_id}", **RETRY)
+def revalidate_task(claim_id: str) -> dict[str, Any]:
+    runtime = Runtime.get()
+    result, reimbursement = revalidate(runtime.store, claim_id)
+    publish(claim_id, result, reimbursement)
+    if runtime.on_claim_done is not None:
+        runtime.on_claim_done(claim_id, result["status"])
+    return result
+
+
 @flow(name="reprocess-claim")
 def reprocess_claim(claim_id: str) -> dict[str, Any]:
-    """After a reviewer's correction: run the claim again regardless of its content hash."""
-    result: dict[str, Any] = claim_task(claim_id, force=True)
+    """After a reviewer's correction: validate the stored extraction again with the
+    corrections applied (no OCR), calculate when complete, publish."""
+    result: dict[str, Any] = revalidate_task(claim_id)
+    get_run_logger().info("claim %s after review: %s", claim_id, result["status"])
     return result
 
 

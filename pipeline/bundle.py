@@ -58,6 +58,7 @@ class ManifestError(IntakeError):
 
 
 MAX_MONEY = Decimal("100000000")
+MAX_MANIFEST_BYTES = 64 * 1024
 
 
 class ClaimManifest(BaseModel):
@@ -82,18 +83,38 @@ class ClaimManifest(BaseModel):
         return value
 
     @classmethod
-    def load(cls, path: Path) -> ClaimManifest:
+    def load(cls, path: Path, claim_id: str | None = None) -> ClaimManifest:
+        """Read claim.json; with `claim_id`, it must name the claim whose folder holds it."""
         if not path.is_file():
             raise ManifestError(
                 "claim.json is missing: every claim needs a manifest with claim_id, claim_type, "
                 "care_type, insured_region, treatment_region and submitted_on",
                 path=str(path),
             )
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise ManifestError(
+                f"claim.json is {size} bytes; a manifest is a few hundred bytes (limit "
+                f"{MAX_MANIFEST_BYTES}): upload the claim's manifest, not another file",
+                path=str(path),
+            )
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_bytes().decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ManifestError(f"claim.json is not valid JSON ({exc})", path=str(path)) from exc
-        return cls.parse_data(data, path)
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, 30,000 nested brackets
+            raise ManifestError(
+                f"claim.json is not a manifest ({type(exc).__name__}: {str(exc)[:200]})",
+                path=str(path),
+            ) from exc
+        manifest = cls.parse_data(data, path)
+        if claim_id is not None and manifest.claim_id != claim_id:
+            raise ManifestError(
+                f"claim.json names claim {manifest.claim_id!r} but lies in the folder of claim "
+                f"{claim_id!r}; put the manifest in its own claim's folder",
+                path=str(path),
+            )
+        return manifest
 
     @classmethod
     def parse_data(cls, data: Any, path: Path | None = None) -> ClaimManifest:

@@ -8,6 +8,7 @@ expensive decode so that a hostile file cannot exhaust memory or time.
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pipeline.errors import (
     CorruptFileError,
     EmptyFileError,
     FileTooLargeError,
+    IntakeError,
     UnsupportedFileError,
 )
 from pipeline.settings import Settings
@@ -48,6 +50,8 @@ def _describe_unknown(head: bytes) -> str:
         return "an SVG/XML file"
     if stripped[:1] in (b"{", b"["):
         return "a JSON/text file"
+    if stripped[:14].lower() == b"<!doctype html" or stripped[:5].lower() == b"<html":
+        return "an HTML page"
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "a GIF image"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -88,12 +92,40 @@ def sniff(path: Path, settings: Settings) -> Sniffed:
             "upload JPEG, PNG, TIFF, HEIC or PDF",
             path=str(path),
         )
+    if _ends_with_zip(path, size):
+        raise UnsupportedFileError(
+            f"this {media_type} file is also a ZIP archive (a polyglot file that can hide "
+            "programs); scan or export the document again and upload the new file",
+            path=str(path),
+        )
     declared = path.suffix.lower().lstrip(".")
     if declared and not _suffix_matches(declared, media_type):
         log.warning(
             "%s: extension .%s but content is %s; reading by content", path, declared, media_type
         )
     return Sniffed(media_type=media_type, size=size)
+
+
+_ZIP_END = b"PK\x05\x06"  # the end-of-central-directory record closing every ZIP archive
+_ZIP_END_SIZE = 22
+_ZIP_TAIL = _ZIP_END_SIZE + 0xFFFF  # the record plus the longest archive comment
+
+
+def _ends_with_zip(path: Path, size: int) -> bool:
+    """True if the file ends like a ZIP archive: an end-of-central-directory record whose
+    comment length reaches exactly to the last byte (what ZIP readers look for)."""
+    tail_size = min(size, _ZIP_TAIL)
+    with path.open("rb") as fh:
+        fh.seek(size - tail_size)
+        tail = fh.read(tail_size)
+    at = tail.rfind(_ZIP_END)
+    while at >= 0:
+        if at + _ZIP_END_SIZE <= len(tail):
+            (comment,) = struct.unpack_from("<H", tail, at + 20)
+            if at + _ZIP_END_SIZE + comment == len(tail):
+                return True
+        at = tail.rfind(_ZIP_END, 0, at)
+    return False
 
 
 def _media_type(head: bytes) -> str | None:
@@ -149,7 +181,7 @@ def iter_image_frames(
     Image dimensions are checked from the header before any pixel is decoded: a
     decompression bomb is refused without allocating its pixels.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     if media_type == "image/heic":
         _register_heif()
@@ -168,7 +200,9 @@ def iter_image_frames(
                 _check_pixels(img.size, settings, path)
                 frame = ImageOps.exif_transpose(img) if index == 0 else img.copy()
                 yield _to_bgr(frame)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except IntakeError:
+        raise
+    except Exception as exc:  # Pillow and its plugins raise many types on hostile bytes
         raise CorruptFileError(
             f"the image cannot be decoded ({type(exc).__name__}: {exc}); it is probably truncated "
             "or damaged — upload the original again",

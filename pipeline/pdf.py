@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.errors import CorruptFileError, EncryptedFileError, FileTooLargeError
+from pipeline.errors import (
+    CorruptFileError,
+    EncryptedFileError,
+    FileTooLargeError,
+    UnsupportedFileError,
+)
 from pipeline.models import BBox, OcrLine
 from pipeline.settings import Settings
 
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_TEXT_CHARS = 8  # fewer printable characters than this: treat the page as scanned
+MAX_PAGE_POINTS = 14400  # the PDF limit for a page side (200 inches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +65,17 @@ def iter_pdf_pages(path: Path, settings: Settings) -> Iterator[PdfPageContent]:
     try:
         plumber = _open_plumber(path)
         try:
+            _refuse_active_content(document, plumber, path)
             for index in range(len(document)):
                 page = document[index]
                 try:
                     width, height = page.get_size()
+                    if not (0 < width <= MAX_PAGE_POINTS and 0 < height <= MAX_PAGE_POINTS):
+                        raise CorruptFileError(
+                            f"page {index + 1} of the PDF measures {width:.0f}x{height:.0f} pt, "
+                            "not a page size; export or scan the document again",
+                            path=str(path),
+                        )
                     glyphs = _plumber_glyphs(plumber, index) or _pdfium_glyphs(page, height)
                     if _enough_text(glyphs):
                         lines = glyphs_to_lines(glyphs, width, height)
@@ -76,7 +89,11 @@ def iter_pdf_pages(path: Path, settings: Settings) -> Iterator[PdfPageContent]:
             if plumber is not None:
                 plumber.close()
     except pdfium.PdfiumError as exc:
-        raise CorruptFileError(f"a page of the PDF cannot be read ({exc})", path=str(path)) from exc
+        raise CorruptFileError(
+            f"a page of the PDF cannot be read ({exc}); the file is damaged — export or scan "
+            "the document again",
+            path=str(path),
+        ) from exc
     finally:
         document.close()
 
@@ -111,6 +128,59 @@ def _open_pdf(path: Path, settings: Settings) -> pypdfium2.PdfDocument:
             path=str(path),
         )
     return document
+
+
+def _refuse_active_content(document: pypdfium2.PdfDocument, plumber: Any, path: Path) -> None:
+    """Refuse PDFs carrying JavaScript, launch actions or attached files.
+
+    The intake never runs or opens them, but no claim document needs them and a reviewer's
+    PDF viewer might: such a file is refused with the advice to print it to a new PDF."""
+    import pypdfium2.raw as pdfium_c
+
+    found: list[str] = []
+    if pdfium_c.FPDFDoc_GetJavaScriptActionCount(document.raw) > 0:
+        found.append("JavaScript")
+    if document.count_attachments() > 0:
+        found.append("attached files")
+    found.extend(f for f in _catalog_actions(plumber) if f not in found)
+    if found:
+        raise UnsupportedFileError(
+            f"the PDF carries {' and '.join(found)}, which claim documents never need; "
+            "print it to a new PDF (or scan the paper) and upload that file",
+            path=str(path),
+        )
+
+
+def _catalog_actions(plumber: Any) -> list[str]:
+    """What the document catalog makes a viewer do on opening (pdfminer resolves objects
+    inside compressed object streams, where a byte search would miss them)."""
+    if plumber is None:
+        return []
+    from pdfminer.pdftypes import resolve1
+
+    def kind(action: Any) -> str | None:
+        action = resolve1(action)
+        if not isinstance(action, dict):
+            return None
+        name = getattr(resolve1(action.get("S")), "name", None)
+        return {"JavaScript": "JavaScript", "Launch": "launch actions"}.get(str(name))
+
+    found: list[str] = []
+    try:
+        catalog = plumber.doc.catalog
+        actions = [catalog.get("OpenAction")]
+        additional = resolve1(catalog.get("AA"))
+        if isinstance(additional, dict):
+            actions.extend(additional.values())
+        names = resolve1(catalog.get("Names"))
+        if isinstance(names, dict) and "JavaScript" in names:
+            found.append("JavaScript")
+        if isinstance(names, dict) and "EmbeddedFiles" in names:
+            found.append("attached files")
+        found.extend(k for a in actions if (k := kind(a)) is not None)
+    except Exception as exc:  # an unreadable catalog is PDFium's to judge, page by page
+        log.info("cannot inspect the PDF catalog (%s)", exc)
+    return found
 
 
 def _open_plumber(path: Path) -> Any:

@@ -66,6 +66,27 @@ class Settings(BaseSettings):
     max_pages: int = Field(500, description="most pages read from one file")
     pdf_render_dpi: int = Field(200, description="DPI for rendering PDF pages without text")
 
+    log_file: Path | None = Field(
+        None,
+        description="also append every log record (ID numbers masked) of every intake process here",
+    )
+
+    web_session_hours: float = Field(8.0, description="a review-app login lasts this long")
+    web_cookie_secure: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Secure flag on the session cookie; auto = when the request came over HTTPS",
+    )
+    web_login_attempts: int = Field(
+        5, description="failed logins allowed per user and address within the window"
+    )
+    web_login_window_seconds: int = Field(300, description="the failed-login counting window")
+    web_presign_seconds: int = Field(
+        300, description="how long a presigned upload or download URL stays valid"
+    )
+    web_max_upload_bytes: int = Field(
+        25 * 1024 * 1024, description="largest photo a claimant may upload from the upload page"
+    )
+
     def store_url(self) -> str:
         if self.database_url:
             return self.database_url

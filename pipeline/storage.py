@@ -330,6 +330,7 @@ class ObjectStore:
             http_client=_http_client(settings),
         )
         self._fingerprints: dict[str, str] = {}
+        self._skipped: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -593,6 +594,7 @@ class ObjectStore:
         prefix = claim_prefix(claim_id)
         dest.mkdir(parents=True, exist_ok=True)
         listing = self._list(prefix, recursive=False)
+        skipped: dict[str, str] = {}
         for entry in listing:
             name = str(entry.object_name or "")[len(prefix) :]
             if entry.is_dir or not name:
@@ -601,11 +603,19 @@ class ObjectStore:
                 validate_key_part(name)
             except UnsafeKeyError as exc:
                 log.warning("claim %s: skipping %r: %s", claim_id, name, exc)
+                skipped[name] = str(exc)
                 continue
             self.get_file(prefix + name, dest / name)
         with self._lock:  # what the next result.json of this claim was computed from
             self._fingerprints[claim_id] = _fingerprint(listing, prefix)
+            self._skipped[claim_id] = skipped
         return dest
+
+    def skipped_uploads(self, claim_id: str) -> dict[str, str]:
+        """Objects the last `download_claim` of the claim left out, name -> reason: their names
+        are unsafe (another S3 client stored them). They are never read, but must be reported."""
+        with self._lock:
+            return self._skipped.pop(claim_id, {})
 
     @contextlib.contextmanager
     def checkout(self, claim_id: str) -> Iterator[Path]:

@@ -824,20 +824,25 @@ def text_pdf(doc: Doc, path: Path, font: str = PDF_FONT) -> None:
     pdf.add_font("cjk", fname=font)
     for ops in doc.pages:
         pdf.add_page()
-        for op in ops:
-            if op.kind == "text":
-                pdf.set_font("cjk", size=op.size * 1.3 / 0.3528)
-                pdf.set_text_color(*op.colour)
-                pdf.text(op.x, op.y + op.size * 1.1, op.text)
-            elif op.kind == "line":
-                pdf.line(op.x, op.y, op.x2, op.y2)
-            elif op.kind == "seal":
-                pdf.set_draw_color(200, 30, 40)
-                pdf.set_line_width(0.8)
-                pdf.circle(x=op.x, y=op.y, radius=17)
-                pdf.set_draw_color(0, 0, 0)
-                pdf.set_line_width(0.2)
+        draw_pdf_page(pdf, ops)
     pdf.output(str(path))
+
+
+def draw_pdf_page(pdf: Any, ops: list[Op]) -> None:
+    """Draw one page's text, rules and seal on the current fpdf2 page (font "cjk" added)."""
+    for op in ops:
+        if op.kind == "text":
+            pdf.set_font("cjk", size=op.size * 1.3 / 0.3528)
+            pdf.set_text_color(*op.colour)
+            pdf.text(op.x, op.y + op.size * 1.1, op.text)
+        elif op.kind == "line":
+            pdf.line(op.x, op.y, op.x2, op.y2)
+        elif op.kind == "seal":
+            pdf.set_draw_color(200, 30, 40)
+            pdf.set_line_width(0.8)
+            pdf.circle(x=op.x, y=op.y, radius=17)
+            pdf.set_draw_color(0, 0, 0)
+            pdf.set_line_width(0.2)
 
 
 # ---------------------------------------------------------------- writing files

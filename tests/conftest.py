@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,11 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["INTAKE_STATE_DIR"] = state
     os.environ.setdefault("PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK", "True")
     get_settings.cache_clear()
+    import prefect.main  # noqa: F401  (its logging set-up first: ours is added to it)
+
+    from pipeline.logs import setup_logging
+
+    setup_logging(get_settings())  # INTAKE_LOG_FILE (set by `make test`): see tests/logscan.py
     yield
 
 
@@ -57,6 +63,18 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def prefect_engine(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[None]:
+    """Prefect's temporary server and database for the session (started once: it is slow)."""
+    from flows.prefect_flows import configure_prefect
+
+    configure_prefect(settings.model_copy(update={"state_dir": tmp_path_factory.mktemp("prefect")}))
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[Any]:
     """A real S3 server (SeaweedFS `weed mini`) for the whole session."""
     from pipeline.s3server import EmbeddedS3
@@ -66,3 +84,19 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> I
     )
     with server:
         yield server
+
+
+@contextlib.contextmanager
+def flows_runtime(
+    settings: Settings, state: Path, bucket: str, s3: Any, **overrides: Any
+) -> Iterator[Any]:
+    """The flows' Runtime over the session's S3 server, a bucket and state dir of its own,
+    two OCR workers; reset afterwards."""
+    from flows.prefect_flows import Runtime
+
+    local = settings.model_copy(
+        update={"state_dir": state, "s3_bucket": bucket, "ocr_workers": 2, **overrides}
+    )
+    runtime = Runtime.install(Runtime(local, endpoint=s3.endpoint))
+    yield runtime
+    Runtime.reset()

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_DOCS
+from conftest import SAMPLE_DOCS, flows_runtime
 
 from flows.pipeline_run import upload_claim_folder
 from pipeline.s3server import EmbeddedS3
@@ -18,30 +18,14 @@ pytestmark = pytest.mark.ocr
 
 
 @pytest.fixture(scope="module")
-def prefect_engine(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[None]:
-    from flows.prefect_flows import configure_prefect
-
-    configure_prefect(settings.model_copy(update={"state_dir": tmp_path_factory.mktemp("prefect")}))
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture(scope="module")
 def runtime(
     s3_server: EmbeddedS3,
     settings: Settings,
     tmp_path_factory: pytest.TempPathFactory,
     prefect_engine: None,
 ) -> Iterator[Any]:
-    from flows.prefect_flows import Runtime
-
-    state = tmp_path_factory.mktemp("flows")
-    local = settings.model_copy(update={"state_dir": state, "s3_bucket": "flows", "ocr_workers": 2})
-    runtime = Runtime.install(Runtime(local, endpoint=s3_server.endpoint))
-    yield runtime
-    Runtime.reset()
+    with flows_runtime(settings, tmp_path_factory.mktemp("flows"), "flows", s3_server) as runtime:
+        yield runtime
 
 
 def test_process_claim_stores_and_publishes_a_complete_claim(runtime: Any) -> None:

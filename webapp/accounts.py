@@ -90,7 +90,7 @@ class Accounts:
         self.store = store
         self.session_length = timedelta(hours=session_hours)
         self.hasher = PasswordHasher()
-        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+        self._decoy_hash = self.hasher.hash(secrets.token_hex(16))
         WebBase.metadata.create_all(store.engine)
 
     def add_user(self, username: str, password: str, role: Role) -> None:
@@ -129,7 +129,7 @@ class Accounts:
         """True for the right password; unknown users cost the same time as known ones."""
         with self.store.session() as session:
             row = session.get(UserRow, username)
-            stored = row.password_hash if row is not None else self._dummy_hash
+            stored = row.password_hash if row is not None else self._decoy_hash
         try:
             self.hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
