@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,12 +47,25 @@ def main(
         bool, typer.Option("--verbose", "-v", help="log progress to stderr")
     ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)  # on the handler too: Prefect's INFO records reach the root anyway
+    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[console])
     setup_logging(get_settings())
+
+
+@contextlib.contextmanager
+def servers_or_exit() -> Iterator[None]:
+    """An embedded server that cannot start (folder in use, binary missing) ends the command
+    with its message and exit status 2, not a traceback."""
+    from pipeline.s3server import EmbeddedS3Error
+
+    try:
+        yield
+    except EmbeddedS3Error as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
 
 
 def _document_files(path: Path) -> list[Path]:
@@ -154,7 +169,8 @@ def demo(
     if not claims:
         raise typer.BadParameter(f"no claim folders (with claim.json) under {claims_root}")
     report_path = report or settings.state_dir / "report.html"
-    results = run_batch(claims, settings, report_path, echo=typer.echo)
+    with servers_or_exit():
+        results = run_batch(claims, settings, report_path, echo=typer.echo)
     _print_table(results)
     typer.echo(f"\nHTML report: {report_path.resolve()}")
 

@@ -73,7 +73,9 @@ class Runtime:
     def pool(self) -> OcrPool:
         with self._lock:
             if self._pool is None:
-                self._pool = OcrPool(self.settings.ocr_workers or None)
+                self._pool = OcrPool(
+                    self.settings.ocr_workers or None, self.settings.ocr_threads or None
+                )
             return self._pool
 
     @classmethod

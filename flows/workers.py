@@ -67,10 +67,12 @@ def _peak_rss(_: int) -> tuple[int, int]:
 class OcrPool:
     """`submit(path)` reads and extracts one file in a worker process."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, threads: int | None = None) -> None:
+        """`workers` processes (default one per core), each engine with `threads` ONNX Runtime
+        threads (default: the cores shared out between the workers)."""
         cores = os.cpu_count() or 1
         self.workers = workers or cores
-        self._threads = max(1, cores // self.workers)
+        self._threads = threads or max(1, cores // self.workers)
         self._lock = threading.Lock()
         self._pending = 0
         self.restarts = 0

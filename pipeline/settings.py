@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     state_dir: Path = Field(Path(".state"), description="working data: S3 data, databases, caches")
 
     ocr_engine: EngineName = Field("rapidocr", description="default OCR backend")
-    ocr_threads: int = Field(0, description="ONNX Runtime intra-op threads; 0 = all cores")
+    ocr_threads: int = Field(
+        0,
+        description="ONNX Runtime intra-op threads per engine; 0 = all cores "
+        "(in the flows' OCR pool: the cores shared out between its workers)",
+    )
     ocr_workers: int = Field(0, description="OCR worker processes; 0 = one per core")
     ocr_max_side: int = Field(2000, description="longest side, in pixels, handed to the detector")
     paddle_det_model_dir: Path | None = Field(

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli import app
+from flows.cli import app, servers_or_exit
 from flows.cli import demo as run_demo
 from pipeline.errors import IntakeError
 from pipeline.settings import get_settings
@@ -40,7 +40,8 @@ def serve(
     """
     from webapp.server import serve as run_server
 
-    run_server(get_settings(), host, port, echo=typer.echo, show_demo_login=demo_login)
+    with servers_or_exit():
+        run_server(get_settings(), host, port, echo=typer.echo, show_demo_login=demo_login)
 
 
 @users_app.command("add")
@@ -105,7 +106,8 @@ def demo(
     if serve_after:
         from webapp.server import serve as run_server
 
-        run_server(get_settings(), "127.0.0.1", port, echo=typer.echo, show_demo_login=True)
+        with servers_or_exit():
+            run_server(get_settings(), "127.0.0.1", port, echo=typer.echo, show_demo_login=True)
 
 
 if __name__ == "__main__":
