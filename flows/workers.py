@@ -65,7 +65,7 @@ def _peak_rss(_: int) -> tuple[int, int]:
 
 
 class OcrPool:
-    """`submit(path)` reads and extracts one file in a worker process."""
+    """Worker processes that read (and extract) files, one OCR engine loaded in each."""
 
     def __init__(self, workers: int | None = None, threads: int | None = None) -> None:
         """`workers` processes (default one per core), each engine with `threads` ONNX Runtime
@@ -140,9 +140,6 @@ class OcrPool:
                     exc,
                 )
         raise AssertionError("unreachable")
-
-    def submit(self, path: Path) -> Future[FileOutcome]:
-        return self._submit(_read, path)
 
     def read_all(self, paths: list[Path]) -> list[FileOutcome]:
         """Read and extract each file, in order."""

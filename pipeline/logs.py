@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from pipeline.privacy import PREFECT_LOGGERS, IdNumberMaskingFilter, install_log_masking
+from pipeline.privacy import IdNumberMaskingFilter, install_log_masking
 from pipeline.settings import Settings
 
 FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
@@ -26,8 +26,7 @@ def setup_logging(settings: Settings) -> None:
         return
     path = Path(settings.log_file).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    for name in ("", *PREFECT_LOGGERS[:1]):
-        logger = logging.getLogger(name or None)
+    for logger in (logging.getLogger(), logging.getLogger("prefect")):
         if any(_writes_to(handler, path) for handler in logger.handlers):
             continue
         handler = logging.FileHandler(path, encoding="utf-8", delay=True)
