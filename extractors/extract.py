@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from extractors.arithmetic import reconcile_invoice
 from extractors.kv import PageLines, extract_fields
 from extractors.layout import normal
 from extractors.segment import Segment, Unit, segment_pages
@@ -57,15 +58,18 @@ def _fields(
 ) -> tuple[dict[str, ExtractedField[Any]], dict[str, str]]:
     fields: dict[str, ExtractedField[Any]] = {}
     missing: dict[str, str] = {}
+    alternatives: dict[str, list[ExtractedField[Any]]] = {}
     for unit in segment.units:
         form = unit.classification.form
         if form is None:
             continue
-        found, lacking = extract_fields(form, [PageLines(unit.page, unit.lines)])
-        for key, value in found.items():
+        result = extract_fields(form, [PageLines(unit.page, unit.lines)])
+        for key, value in result.found.items():
             fields.setdefault(key, value)
-        for key, reason in lacking.items():
+        for key, reason in result.missing.items():
             missing.setdefault(key, reason)
+        for key, found in result.alternatives.items():
+            alternatives.setdefault(key, []).extend(found)
     all_lines = [(u.page, u.lines) for u in segment.units]
     if segment.doc_type is DocType.MEDICAL_INVOICE:
         _invoice_items(segment.units, fields, missing)
@@ -75,6 +79,10 @@ def _fields(
         _hospital_fallback(segment.units, fields)
     if "has_seal" in RECORD_TYPES[segment.doc_type].model_fields:
         fields["has_seal"] = _seal(segment.units, pages)
+    if segment.doc_type is DocType.MEDICAL_INVOICE:
+        reconcile_invoice(fields, alternatives, [ln for u in segment.units for ln in u.lines])
+        for key in fields:
+            missing.pop(key, None)
     return fields, missing
 
 
@@ -142,8 +150,9 @@ def _hospital_fallback(units: list[Unit], fields: dict[str, ExtractedField[Any]]
         return
     for unit in units:
         for line in unit.lines:
-            match = HOSPITAL.search(normal(line.text))
-            if match:
+            text = normal(line.text)
+            match = HOSPITAL.search(text)
+            if match and not _labelled(text, match.start()):
                 fields["hospital_name"] = ExtractedField(
                     value=match.group(),
                     confidence=round(line.confidence * FALLBACK_FIT, 4),
@@ -152,6 +161,11 @@ def _hospital_fallback(units: list[Unit], fields: dict[str, ExtractedField[Any]]
                     raw=line.text,
                 )
                 return
+
+
+def _labelled(text: str, start: int) -> bool:
+    """The name follows a `label：` on its line: it is that label's value, not a title."""
+    return any(sep in text[:start] for sep in ":：")
 
 
 def _seal(units: list[Unit], pages: dict[int, Page]) -> ExtractedField[Any]:

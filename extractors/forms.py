@@ -54,6 +54,9 @@ class FieldSpec(BaseModel):
     pattern: str | None = Field(None, description="regex the cleaned value must match")
     placement: tuple[Placement, ...] = (Placement.SAME_LINE, Placement.RIGHT, Placement.BELOW)
     multiline: bool = Field(False, description="value may continue on following lines (address)")
+    under_seal: tuple[str, ...] = Field(
+        (), description="labels whose value sits under a seal: one reading is never trusted"
+    )
     max_chars: int = 60
 
 
@@ -75,6 +78,9 @@ class FormSpec(BaseModel):
     part: str | None = Field(None, description="e.g. front/back for two-sided cards")
     classify: ClassifySpec
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    other_labels: tuple[str, ...] = Field(
+        (), description="labels printed on the form that name no field: they end a value"
+    )
 
     def model_post_init(self, _context: object) -> None:
         record = RECORD_TYPES[self.doc_type]

@@ -1,4 +1,14 @@
-"""Key-value extraction driven by a form file: label, then value beside or below it."""
+"""Layout-aware key-value linking driven by a form file.
+
+Every OCR line is cut into pieces: the labels it holds (the form's field labels, and the
+other labels printed on that form family, which only stop a value) and the value text
+between them. One line may hold several pairs (`现金支付：3836.73个人账户支付：`); a label and
+its value may be separate lines (a value printed right of or below its cell, misaligned).
+Each label proposes candidates: the text after it on its line, the first piece of the next
+line on its row, the first piece of the line below it. A candidate's score is how plausible
+its position is, times how well it parses as the field's kind, times the OCR confidence; the
+best candidates are assigned over all fields at once, one value piece to one field.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +16,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from extractors.forms import FieldSpec, FormSpec, Placement, all_labels
+from extractors.forms import FieldSpec, FormSpec, Placement, ValueKind, all_labels
 from extractors.layout import (
-    Hit,
+    SEPARATORS,
     Span,
     below,
     cut_at_labels,
+    find_in_line,
     find_label,
     normal,
-    right_of,
     same_row,
-    strip_separators,
     sub_box,
 )
 from extractors.values import Parsed, Rejected, parse_value
@@ -24,6 +33,12 @@ from pipeline.models import BBox, OcrLine
 from pipeline.records import ExtractedField
 
 LABEL_FUZZY_PENALTY = 0.9
+LABEL_RANK_DECAY = 0.99  # a form's first label for a field is its usual wording
+GEOMETRY = {Placement.SAME_LINE: 1.0, Placement.RIGHT: 0.97, Placement.BELOW: 0.9}
+FAR_RIGHT = 0.3  # of the page width: a value further than this right of its label is doubtful
+SHARED_KINDS = {ValueKind.DATE_RANGE_START, ValueKind.DATE_RANGE_END}
+SEAL_CAP = 0.8  # a value printed where the payee stamps its seal is read through red ink
+RANGE_JOIN = re.compile(r"^[到至~～—-]\s*\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,46 +49,249 @@ class PageLines:
     lines: list[OcrLine]
 
 
-def extract_fields(
-    form: FormSpec, pages: list[PageLines]
-) -> tuple[dict[str, ExtractedField[Any]], dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A run of one line's text: a label (with the fields it names) or value text."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+    fields: tuple[str, ...] | None  # None: value text; () a label of no field of this form
+    distance: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    key: str
+    score: float
+    field: ExtractedField[Any]
+    piece: tuple[int, int, int]  # page, line, start: one value piece serves one field
+
+
+@dataclass(slots=True)
+class KvResult:
+    """Fields found, why the others were not, and every parsed alternative per field."""
+
+    found: dict[str, ExtractedField[Any]]
+    missing: dict[str, str]
+    alternatives: dict[str, list[ExtractedField[Any]]]
+
+
+def extract_fields(form: FormSpec, pages: list[PageLines]) -> KvResult:
     """Every field of `form` found on `pages`, and a reason for each one that was not."""
-    found: dict[str, ExtractedField[Any]] = {}
-    missing: dict[str, str] = {}
-    labels = all_labels(form)
-    for key, spec in form.fields.items():
-        result = _extract_one(spec, pages, labels)
-        if isinstance(result, str):
-            missing[key] = result
-        else:
-            found[key] = result
-    return found, missing
-
-
-def _extract_one(
-    spec: FieldSpec, pages: list[PageLines], labels: tuple[str, ...]
-) -> ExtractedField[Any] | str:
-    reason = f"label {'/'.join(spec.labels)} not found"
+    index = _label_index(form)
+    own_labels = all_labels(form)
+    candidates: list[Candidate] = []
+    reasons: dict[str, str] = {}
     for page in pages:
-        hit = find_label(page.lines, spec.labels, labels)
-        if hit is None:
+        pieces = [_pieces(normal(line.text), i, index) for i, line in enumerate(page.lines)]
+        for line_pieces in pieces:
+            for position, piece in enumerate(line_pieces):
+                for key in piece.fields or ():
+                    spec = form.fields[key]
+                    found = _label_candidates(key, spec, page, pieces, piece, position, own_labels)
+                    for item in found:
+                        if isinstance(item, str):
+                            reasons.setdefault(key, item)
+                        else:
+                            candidates.append(item)
+    return _assign(form, candidates, reasons)
+
+
+def _assign(form: FormSpec, candidates: list[Candidate], reasons: dict[str, str]) -> KvResult:
+    found: dict[str, ExtractedField[Any]] = {}
+    used: set[tuple[int, int, int]] = set()
+    alternatives: dict[str, list[ExtractedField[Any]]] = {}
+    for candidate in sorted(candidates, key=lambda c: -c.score):
+        alternatives.setdefault(candidate.key, []).append(candidate.field)
+        shared = form.fields[candidate.key].kind in SHARED_KINDS
+        if candidate.key in found or (candidate.piece in used and not shared):
             continue
-        for span in _candidates(spec, page.lines, hit, labels):
-            parsed = parse_value(spec.kind, span.text, spec.pattern)
-            if isinstance(parsed, Rejected):
-                reason = parsed.reason
-                continue
-            return _field(parsed, span, hit, page.page)
-    return reason
+        found[candidate.key] = candidate.field
+        if not shared:
+            used.add(candidate.piece)
+    missing = {
+        key: reasons.get(key, f"label {'/'.join(spec.labels)} not found")
+        for key, spec in form.fields.items()
+        if key not in found
+    }
+    return KvResult(found, missing, alternatives)
 
 
-def _field(parsed: Parsed, span: Span, hit: Hit, page: int) -> ExtractedField[Any]:
-    confidence = span.confidence * parsed.fit
-    if hit.distance:
-        confidence *= LABEL_FUZZY_PENALTY
+LabelIndex = tuple[tuple[str, tuple[str, ...]], ...]
+_INDEXES: dict[int, tuple[FormSpec, LabelIndex]] = {}
+
+
+def _label_index(form: FormSpec) -> LabelIndex:
+    """(normalised label, fields it names) for every printed label, longest first."""
+    cached = _INDEXES.get(id(form))
+    if cached is not None and cached[0] is form:
+        return cached[1]
+    names: dict[str, list[str]] = {}
+    for key, spec in form.fields.items():
+        for label in spec.labels:
+            names.setdefault(normal(label), []).append(key)
+    for label in form.other_labels:
+        names.setdefault(normal(label), [])
+    index = tuple(
+        (text, tuple(keys)) for text, keys in sorted(names.items(), key=lambda kv: -len(kv[0]))
+    )
+    _INDEXES[id(form)] = (form, index)
+    return index
+
+
+def _pieces(text: str, line: int, index: LabelIndex) -> list[Piece]:
+    """Cut one line into label pieces and the value text between them."""
+    taken: list[tuple[int, int, tuple[str, ...], int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e, _, _ in taken)
+
+    for label, keys in index:  # exact occurrences, longest label first
+        if len(label) == 1:  # a lone character is a label only where a line starts
+            if text.startswith(label) and free(0, 1):
+                taken.append((0, 1, keys, 0))
+            continue
+        start = text.find(label)
+        while start >= 0:
+            if free(start, start + len(label)):
+                taken.append((start, start + len(label), keys, 0))
+            start = text.find(label, start + len(label))
+    for label, keys in index:  # one misread character in a long label
+        if len(label) < 4 or any(k == keys and text[s:e] == label for s, e, k, _ in taken):
+            continue
+        found = find_in_line(label, text)
+        if found and found[2] > 0 and free(found[0], found[1]):
+            taken.append((found[0], found[1], keys, found[2]))
+    pieces: list[Piece] = []
+    position = 0
+    for start, end, keys, distance in sorted(taken):
+        _add_value(pieces, text, line, position, start)
+        pieces.append(Piece(line, start, end, text[start:end], keys, distance))
+        position = end
+    _add_value(pieces, text, line, position, len(text))
+    return pieces
+
+
+def _add_value(pieces: list[Piece], text: str, line: int, start: int, end: int) -> None:
+    raw = text[start:end]
+    stamp = re.match(r"^[(（]?章[)）]?", raw)  # 收款单位（章）read with a bracket lost
+    if stamp:
+        start += stamp.end()
+        raw = raw[stamp.end() :]
+    stripped = raw.lstrip(SEPARATORS)
+    start += len(raw) - len(stripped)
+    stripped = stripped.rstrip(SEPARATORS)
+    if stripped:
+        pieces.append(Piece(line, start, start + len(stripped), stripped, None))
+
+
+def _label_candidates(
+    key: str,
+    spec: FieldSpec,
+    page: PageLines,
+    pieces: list[list[Piece]],
+    label: Piece,
+    position: int,
+    own_labels: tuple[str, ...],
+) -> list[Candidate | str]:
+    lines = page.lines
+    label_box = sub_box(lines[label.line], label.start, label.end)
+    wording = [normal(text) for text in spec.labels]
+    rank = wording.index(label.text) if label.text in wording else len(wording)
+    factor = LABEL_RANK_DECAY**rank * (LABEL_FUZZY_PENALTY if label.distance else 1.0)
+    out: list[Candidate | str] = []
+    for placement in spec.placement:
+        value = _value_piece(placement, lines, pieces, label, position, label_box)
+        if value is None:
+            continue
+        piece, geometry = value
+        line = lines[piece.line]
+        span = Span(piece.text, piece.line, line.confidence, sub_box(line, piece.start, piece.end))
+        if spec.multiline:
+            span = _continue_below(lines, span, own_labels, spec.labels)
+        if spec.kind in SHARED_KINDS:
+            span = _continue_range(lines, span)
+        parsed = parse_value(spec.kind, span.text[: spec.max_chars], spec.pattern)
+        if isinstance(parsed, Rejected):
+            out.append(parsed.reason)
+            continue
+        score = span.confidence * parsed.fit * geometry * factor
+        seal = SEAL_CAP if label.text in {normal(t) for t in spec.under_seal} else 1.0
+        field = _field(parsed, span, page.page, min(score, seal))
+        out.append(Candidate(key, score, field, (page.page, piece.line, piece.start)))
+    return out
+
+
+def _value_piece(
+    placement: Placement,
+    lines: list[OcrLine],
+    pieces: list[list[Piece]],
+    label: Piece,
+    position: int,
+    label_box: BBox,
+) -> tuple[Piece, float] | None:
+    """The value piece a label points to in one placement, with its geometry score."""
+    own = pieces[label.line]
+    if placement is Placement.SAME_LINE:
+        nxt = own[position + 1] if position + 1 < len(own) else None
+        return (nxt, GEOMETRY[placement]) if nxt is not None and nxt.fields is None else None
+    if position + 1 < len(own) and own[position + 1].fields is None:
+        return None  # the label has its value on its own line
+    if placement is Placement.RIGHT:
+        index = _right_line(lines, label.line, label_box)
+        if index is None or not pieces[index] or pieces[index][0].fields is not None:
+            return None
+        gap = lines[index].bbox.x0 - label_box.x1
+        return pieces[index][0], GEOMETRY[placement] * (0.9 if gap > FAR_RIGHT else 1.0)
+    index = below(lines, label.line)
+    if index is None or not pieces[index] or pieces[index][0].fields is not None:
+        return None
+    if not _left_aligned_or_overlapping(label_box, lines[index].bbox):
+        return None
+    return pieces[index][0], GEOMETRY[placement]
+
+
+def _continue_range(lines: list[OcrLine], span: Span) -> Span:
+    """A date range printed as two cells (`2021-04-23` | `到2021-04-24`) is one value."""
+    nxt = _right_line(lines, span.line, span.bbox)
+    if nxt is None or not RANGE_JOIN.match(normal(lines[nxt].text)):
+        return span
+    line = lines[nxt]
+    return Span(
+        span.text + normal(line.text),
+        span.line,
+        min(span.confidence, line.confidence),
+        BBox.union([span.bbox, line.bbox]),
+    )
+
+
+def _right_line(lines: list[OcrLine], index: int, label_box: BBox) -> int | None:
+    """The nearest line to the right on the label's row; printed values drift up or down."""
+    anchor = lines[index].bbox
+    best: tuple[float, int] | None = None
+    for i, line in enumerate(lines):
+        box = line.bbox
+        if i == index or box.x0 < label_box.x1 - 0.01:
+            continue
+        drift = abs(box.cy - anchor.cy)
+        if not (same_row(anchor, box) or drift < 0.6 * max(anchor.height, box.height)):
+            continue
+        if best is None or box.x0 < best[0]:
+            best = (box.x0, i)
+    return best[1] if best else None
+
+
+def _left_aligned_or_overlapping(label: BBox, value: BBox) -> bool:
+    overlap = min(label.x1, value.x1) - max(label.x0, value.x0)
+    return overlap > 0 or abs(value.x0 - label.x0) < 0.05
+
+
+def _field(parsed: Parsed, span: Span, page: int, confidence: float) -> ExtractedField[Any]:
     return ExtractedField(
         value=parsed.value,
-        confidence=round(min(1.0, confidence), 4),
+        confidence=round(confidence, 4),
         page=page,
         bbox=span.bbox,
         raw=span.text,
@@ -81,63 +299,12 @@ def _field(parsed: Parsed, span: Span, hit: Hit, page: int) -> ExtractedField[An
     )
 
 
-def _candidates(
-    spec: FieldSpec, lines: list[OcrLine], hit: Hit, labels: tuple[str, ...]
-) -> list[Span]:
-    """Value candidates in the order the form says values are placed."""
-    own = spec.labels
-    spans: list[Span] = []
-    for placement in spec.placement:
-        if placement is Placement.SAME_LINE:
-            span = _rest_of_line(lines[hit.line], hit, labels, own)
-        elif placement is Placement.RIGHT:
-            index = right_of(lines, hit.line)
-            span = _whole_line(lines, index, labels, own)
-        else:
-            index = below(lines, hit.line)
-            span = _whole_line(lines, index, labels, own)
-        if span is not None and span.text:
-            if spec.multiline:
-                span = _continue_below(lines, span, labels, own)
-            spans.append(span)
-    return spans
-
-
-def _rest_of_line(
-    line: OcrLine, hit: Hit, labels: tuple[str, ...], own: tuple[str, ...]
-) -> Span | None:
-    text = normal(line.text)
-    tail = text[hit.end :]
-    stamp = re.match(r"^[(（]?章[)）]?", tail)  # 收款单位（章）read without one bracket
-    offset = stamp.end() if stamp else 0
-    rest, skipped = strip_separators(tail[offset:])
-    skipped += offset
-    value = cut_at_labels(rest, labels, own)
-    if not value:
-        return None
-    start = hit.end + skipped
-    return Span(value, -1, line.confidence, sub_box(line, start, start + len(value)))
-
-
-def _whole_line(
-    lines: list[OcrLine], index: int | None, labels: tuple[str, ...], own: tuple[str, ...]
-) -> Span | None:
-    if index is None:
-        return None
-    line = lines[index]
-    text, skipped = strip_separators(normal(line.text))
-    value = cut_at_labels(text, labels, own)
-    if not value or any(normal(label) == value for label in labels):
-        return None
-    return Span(value, index, line.confidence, sub_box(line, skipped, skipped + len(value)))
-
-
 def _continue_below(
     lines: list[OcrLine], span: Span, labels: tuple[str, ...], own: tuple[str, ...]
 ) -> Span:
     """Append continuation lines (a long address wraps under itself, left-aligned)."""
     text, box, confidence = span.text, span.bbox, span.confidence
-    current = _line_index_of(lines, box)
+    current: int | None = span.line
     for _ in range(3):
         if current is None:
             break
@@ -145,24 +312,11 @@ def _continue_below(
         if nxt is None:
             break
         candidate = normal(lines[nxt].text)
-        if abs(lines[nxt].bbox.x0 - box.x0) > 0.06 or _row_has_label(lines, nxt, labels):
+        row = [ln for ln in lines if ln is lines[nxt] or same_row(ln.bbox, lines[nxt].bbox)]
+        if abs(lines[nxt].bbox.x0 - box.x0) > 0.06 or find_label(row, labels) is not None:
             break
         text += cut_at_labels(candidate, labels, own)
         box = BBox.union([box, lines[nxt].bbox])
         confidence = min(confidence, lines[nxt].confidence)
         current = nxt
     return Span(text, span.line, confidence, box)
-
-
-def _row_has_label(lines: list[OcrLine], index: int, labels: tuple[str, ...]) -> bool:
-    """The line, or a line beside it on its row, carries a label: it is another field."""
-    target = lines[index].bbox
-    row = [ln for ln in lines if ln is lines[index] or same_row(ln.bbox, target)]
-    return find_label(row, labels) is not None
-
-
-def _line_index_of(lines: list[OcrLine], box: BBox) -> int | None:
-    for i, line in enumerate(lines):
-        if line.bbox.y0 <= box.cy <= line.bbox.y1 and line.bbox.x0 <= box.cx <= line.bbox.x1:
-            return i
-    return None

@@ -22,7 +22,6 @@ from pipeline.normalize import parse_decimal, to_halfwidth
 from pipeline.records import ExpenseLine, InvoiceItem
 
 COLUMNS_FILE = Path(__file__).resolve().parent / "forms" / "columns.yml"
-MONEY_CELL = re.compile(r"^[¥￥]?-?\d{1,3}(,\d{3})*(\.\d{1,2})$|^[¥￥]?-?\d+\.\d{1,2}$")
 
 
 @lru_cache(maxsize=1)
@@ -258,39 +257,141 @@ def _row_consistent(line: ExpenseLine) -> bool:
     return abs(line.quantity * line.unit_price - line.amount) <= Decimal("0.01")
 
 
+@dataclass(frozen=True, slots=True)
+class GridColumn:
+    """One column of an invoice item grid: `name`, `amount` or another (quantity, remark)."""
+
+    role: str
+    cx: float
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A name or a number cut from a grid cell, with the x of its centre."""
+
+    text: str
+    cx: float
+    confidence: float
+    is_name: bool
+    glued: bool = False  # a number printed in the same cell right after its name
+
+
 def read_invoice_items(lines: list[OcrLine]) -> tuple[list[InvoiceItem], BBox | None, float]:
-    """(name, amount) pairs between the item header and the 合计 row of an invoice."""
+    """(name, amount) pairs of an invoice's item grid, any number of column groups.
+
+    The header row names the columns (`项目名称 | 金额（元） | 备注` once, twice or three
+    times; paper forms print none and pack 4–5 `name amount` pairs into a row). Each row is
+    cut into name and number tokens; a number belongs to the column whose header is nearest,
+    and pairs with the name before it, so quantities and remarks never become amounts and
+    rows filled row-wise or column-wise read alike.
+    """
     rows = group_rows(lines)
     start = next((i for i, r in enumerate(rows) if is_marker(r, "item_header")), None)
     if start is None:
         return [], None, 0.0
+    columns = _grid_columns(rows, start)
     items: list[InvoiceItem] = []
     boxes: list[BBox] = []
     confidence = 1.0
     for row in rows[start + 1 :]:
         if is_marker(row, "grand_total") or is_marker(row, "invoice_end"):
             break
-        pending: str | None = None
-        for cell in row.cells:
-            for token in to_halfwidth(cell.text).split():
-                name, amount_text = _split_name_amount(token)
-                if amount_text is None and MONEY_CELL.match(token):
-                    name, amount_text = "", token
-                if name and re.search(r"[\u3400-\u9fff]", name):
-                    pending = name
-                amount = money_or_none(amount_text) if amount_text else None
-                if amount is not None and pending:
-                    items.append(InvoiceItem(name=pending, amount=amount))
-                    confidence = min(confidence, cell.confidence)
-                    boxes.append(row.bbox)
-                    pending = None
+        if is_marker(row, "item_header"):
+            continue  # the second line of a header whose column groups sit a little lower
+        found = _row_items(_tokens(row), columns)
+        for item, token_confidence in found:
+            items.append(item)
+            confidence = min(confidence, token_confidence)
+        if found:
+            boxes.append(row.bbox)
     box = BBox.union(boxes) if boxes else None
     return items, box, confidence
 
 
-def _split_name_amount(text: str) -> tuple[str, str | None]:
-    """ "西药费 120.50" merged into one cell by OCR: split the trailing amount off."""
-    match = re.match(r"^(.*?[\u3400-\u9fff）)])[:：]?([¥￥]?\d+(?:,\d{3})*\.\d{2})$", text)
-    if match:
-        return match.group(1), match.group(2)
-    return text, None
+def _grid_columns(rows: list[Row], start: int) -> list[GridColumn]:
+    """Columns named on the header row and on any header row just beside it."""
+    header = rows[start]
+    roles = table_roles()
+    columns: list[GridColumn] = []
+    for row in rows[start : start + 3]:
+        if row is not header and abs(row.bbox.cy - header.bbox.cy) > 2.5 * header.bbox.height:
+            break
+        for cell in row.cells:
+            text = normal(cell.text)
+            width = max(len(text), 1)
+            position = 0
+            while position < len(text):
+                match = next(
+                    ((role, name) for role, name in roles if text.startswith(name, position)),
+                    None,
+                )
+                if match is None:
+                    position += 1
+                    continue
+                role, name = match
+                centre = cell.bbox.x0 + cell.bbox.width * (position + len(name) / 2) / width
+                columns.append(GridColumn(role, centre))
+                position += len(name)
+    return columns
+
+
+@lru_cache(maxsize=1)
+def table_roles() -> tuple[tuple[str, str], ...]:
+    """(role, printed header) for item grids, longest header first."""
+    data = yaml.safe_load(COLUMNS_FILE.read_text(encoding="utf-8"))["item_grid"]
+    pairs = [(str(role), normal(str(name))) for role, names in data.items() for name in names]
+    return tuple(sorted(pairs, key=lambda rn: -len(rn[1])))
+
+
+_TOKEN = re.compile(
+    r"(?P<number>[¥￥]?\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|[¥￥]?\d+(?:\.\d{1,2})?)"
+    r"|(?P<name>[(（\[]?[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9()（）\[\]*./+-]*)"
+)
+
+
+def _tokens(row: Row) -> list[Token]:
+    tokens: list[Token] = []
+    for cell in row.cells:
+        text = to_halfwidth(cell.text)
+        width = max(len(text), 1)
+        previous_name = False
+        for match in _TOKEN.finditer(text):
+            centre = cell.bbox.x0 + cell.bbox.width * (match.start() + match.end()) / 2 / width
+            is_name = match.group("name") is not None
+            value = match.group().rstrip(":：")
+            if is_name and not re.search(r"[\u3400-\u9fff]|[A-Za-z]{2,}", value):
+                continue
+            glued = previous_name and not is_name  # 检查费:10.00 printed as one cell
+            tokens.append(Token(value, centre, cell.confidence, is_name, glued))
+            previous_name = is_name
+    return sorted(tokens, key=lambda t: t.cx)
+
+
+def _row_items(tokens: list[Token], columns: list[GridColumn]) -> list[tuple[InvoiceItem, float]]:
+    """Pair each name with the first amount after it on the row."""
+    found: list[tuple[InvoiceItem, float]] = []
+    pending: Token | None = None
+    for token in tokens:
+        if token.is_name:
+            pending = token
+            continue
+        if pending is None or not (token.glued or _in_amount_column(token, columns)):
+            continue
+        amount = money_or_none(token.text)
+        if amount is not None:
+            found.append(
+                (
+                    InvoiceItem(name=pending.text, amount=amount),
+                    min(pending.confidence, token.confidence),
+                )
+            )
+            pending = None
+    return found
+
+
+def _in_amount_column(token: Token, columns: list[GridColumn]) -> bool:
+    """A number is an amount unless a quantity or remark column is nearer to it."""
+    if not columns:
+        return True
+    nearest = min(columns, key=lambda c: abs(c.cx - token.cx))
+    return nearest.role in ("amount", "name")

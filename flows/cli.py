@@ -265,6 +265,10 @@ def evaluate(
         typer.Option(help="also compare with golden records (INTAKE_UPDATE_GOLDEN=1 rewrites)"),
     ] = False,
     misses: Annotated[bool, typer.Option(help="list every wrong field")] = False,
+    ocr_cache: Annotated[
+        Path | None,
+        typer.Option(help="record each file's OCR here and replay it on later runs (fast)"),
+    ] = None,
 ) -> None:
     """Measure extraction against the ground truth in FOLDER.
 
@@ -279,8 +283,8 @@ def evaluate(
         compare_document,
         labelled_files,
         match_document,
+        read_with_cache,
     )
-    from pipeline.reader import read_file
 
     files = [f for f in labelled_files(folder) if variant in (None, f.variant)]
     if limit:
@@ -294,7 +298,7 @@ def evaluate(
     with typer.progressbar(files, label="evaluating", file=sys.stderr) as progress:
         for labelled in progress:
             try:
-                documents = extract_documents(read_file(labelled.path))
+                documents = extract_documents(read_with_cache(labelled.path, ocr_cache))
             except IntakeError as exc:
                 evaluation.errors.append(str(exc))
                 continue

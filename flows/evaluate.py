@@ -3,11 +3,12 @@
 Ground truth is a sidecar `X.truth.json` beside each sample file `X` (and, for claim folders,
 `<claim>.truth.json` beside the folder). Each truth document is matched to the extracted
 document on the same first page (and overlapping region); then every canonical field is
-compared exactly, list fields element by element.
+compared exactly, list fields as multisets of their elements.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import defaultdict
@@ -16,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.models import BBox
+from pipeline.models import BBox, ReadResult
+from pipeline.reader import READ_VERSION, read_file
 from pipeline.records import Document
+from pipeline.settings import get_settings
 
 GOLDEN_ENV = "INTAKE_UPDATE_GOLDEN"
+EXTRA = object()  # stands for the truth of an extracted list element the truth lacks
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,18 +127,33 @@ def compare_document(truth: dict[str, Any], document: Document | None, threshold
                 tally.unflagged_exact += right
             if not right:
                 label = f"{key}[{unit}]" if isinstance(expected, list) else key
-                tally.misses.append(f"{label}: want {want!r} got {have!r}")
+                shown = "nothing (extra element)" if want is EXTRA else repr(want)
+                tally.misses.append(f"{label}: want {shown} got {have!r}")
     return tally
 
 
 def _units(expected: Any, got: Any) -> Iterator[tuple[Any, Any]]:
-    """Scalar fields count once; list fields once per element."""
-    if isinstance(expected, list):
-        got_list = got if isinstance(got, list) else []
-        for index, want in enumerate(expected):
-            yield want, got_list[index] if index < len(got_list) else None
-    else:
+    """Scalar fields count once; list fields once per element, compared as a multiset.
+
+    Real forms fill their item grid row-wise or column-wise, so order carries no meaning:
+    each expected element is paired with an equal extracted one if there is one; what is
+    left is paired in order, and extracted elements beyond the expected count are misses.
+    """
+    if not isinstance(expected, list):
         yield expected, got
+        return
+    remaining = list(got) if isinstance(got, list) else []
+    unmatched: list[Any] = []
+    for want in expected:
+        match = next((i for i, have in enumerate(remaining) if _same(want, have)), None)
+        if match is None:
+            unmatched.append(want)
+        else:
+            yield want, remaining.pop(match)
+    for want in unmatched:
+        yield want, remaining.pop(0) if remaining else None
+    for extra in remaining:
+        yield EXTRA, extra
 
 
 def _same(want: Any, have: Any) -> bool:
@@ -142,6 +161,8 @@ def _same(want: Any, have: Any) -> bool:
         if not isinstance(have, dict):
             return False
         return all(_same(v, have.get(k)) for k, v in want.items() if v is not None)
+    if want is EXTRA:
+        return False
     if isinstance(want, bool) or want is None:
         return bool(want == have)
     return str(want) == str(have) if have is not None else False
@@ -197,3 +218,22 @@ def _golden_view(document: Document) -> dict[str, Any]:
         "doc_type": data["doc_type"],
         "fields": {k: v["value"] for k, v in data["fields"].items()},
     }
+
+
+def read_with_cache(path: Path, cache: Path | None) -> ReadResult:
+    """Read `path`, or replay its recorded read from `cache` (lines and boxes, no image).
+
+    Extraction work iterates far faster over recorded OCR; the key holds the file's hash,
+    the engine and the reader's version, so a change to reading never replays a stale read.
+    """
+    if cache is None:
+        return read_file(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    entry = cache / f"{digest}-{get_settings().ocr_engine}-v{READ_VERSION}.json"
+    if entry.is_file():
+        result = ReadResult.model_validate_json(entry.read_text(encoding="utf-8"))
+        return result.model_copy(update={"file": str(path)})
+    result = read_file(path)
+    cache.mkdir(parents=True, exist_ok=True)
+    entry.write_text(result.model_dump_json(), encoding="utf-8")
+    return result

@@ -20,6 +20,8 @@ from pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+READ_VERSION = 1  # bump when image preparation or OCR changes what a page reads as
+
 
 @dataclass(frozen=True, slots=True)
 class PageImage:
