@@ -16,7 +16,7 @@ export INTAKE_STATE_DIR := $(abspath $(STATE_DIR))
 export PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK := True
 export DO_NOT_TRACK := 1
 
-.PHONY: help setup apt venv demo test lint typecheck pytest bench load samples clean
+.PHONY: help setup apt venv demo test lint typecheck pytest bench eval eval-real load samples clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,15 @@ pytest:
 
 bench: setup ## print OCR speed, memory and accuracy per backend over sample_docs/
 	$(PY) bench/ocr.py sample_docs
+
+REALDOCS ?= ../shared/realdocs
+
+eval: setup ## extraction accuracy over the labelled sample documents
+	$(VENV)/bin/intake eval sample_docs
+
+eval-real: setup ## extraction accuracy over the real documents in ../shared/realdocs (fresh OCR)
+	@test -d $(REALDOCS) || { echo "no $(REALDOCS): the real-document set sits beside the repo"; exit 2; }
+	$(VENV)/bin/intake eval $(REALDOCS) --misses
 
 load: setup ## load test: 500 claims through S3, the flows and the OCR pool (claims/min, p95, RSS)
 	$(PY) bench/load.py --claims 500 --photo-share 0.1

@@ -54,6 +54,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
     return {str(k): {str(a): str(b) for a, b in v.items()} for k, v in data.items()}
 
 
+MIXED_CODE_FIT = 0.89
 _CJK = r"\u3400-\u9fff"
 _NAME = re.compile(rf"^[{_CJK}·]{{2,6}}$")
 _TRAILING_JUNK = " :：;；,，、|。._-—"
@@ -140,7 +141,11 @@ def _digits(text: str) -> Parsed | Rejected:
 
 def _code(text: str) -> Parsed | Rejected:
     match = re.search(r"[0-9A-Za-z\-]{4,}", to_halfwidth(text).replace(" ", ""))
-    return Parsed(match.group(), 1.0) if match else Rejected(f"{text!r} holds no code")
+    if not match:
+        return Rejected(f"{text!r} holds no code")
+    # letters and digits mixed, with no check digit: OCR's c/e, l/1, o/0 cannot be caught
+    mixed = re.search(r"[A-Za-z]", match.group()) and re.search(r"\d", match.group())
+    return Parsed(match.group(), MIXED_CODE_FIT if mixed else 1.0)
 
 
 def _sex(text: str) -> Parsed | Rejected:

@@ -12,6 +12,11 @@ MIN_SEAL_SHARE = 0.002  # of the page area; a stamp is a few percent of an A4 pa
 
 def has_red_seal(image: npt.NDArray[np.uint8]) -> bool:
     """True when a compact blob of saturated red ink is present (BGR input)."""
+    return bool(red_seal_boxes(image))
+
+
+def red_seal_boxes(image: npt.NDArray[np.uint8]) -> list[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) in pixels of each compact, roundish blob of red ink: the seals."""
     import cv2
 
     small: Any = image
@@ -24,13 +29,27 @@ def has_red_seal(image: npt.NDArray[np.uint8]) -> bool:
     mask: Any = cv2.dilate(low | high, np.ones((5, 5), np.uint8))
     count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
     area = mask.shape[0] * mask.shape[1]
+    factor = 1 / scale if scale < 1 else 1.0
+    boxes: list[tuple[int, int, int, int]] = []
     for i in range(1, count):
-        w, h, pixels = (
-            stats[i, cv2.CC_STAT_WIDTH],
-            stats[i, cv2.CC_STAT_HEIGHT],
-            stats[i, cv2.CC_STAT_AREA],
-        )
+        x, y, w, h, pixels = (int(stats[i, k]) for k in range(5))
         roundish = 0.6 < w / max(h, 1) < 1.7
         if roundish and pixels / area >= MIN_SEAL_SHARE and w * h / area >= 4 * MIN_SEAL_SHARE:
-            return True
-    return False
+            boxes.append(
+                (int(x * factor), int(y * factor), int((x + w) * factor), int((y + h) * factor))
+            )
+    return boxes
+
+
+def without_red_ink(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The image with red ink turned to the paper's lightness: black print under a seal shows."""
+    import cv2
+
+    hsv: Any = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    red: Any = cv2.inRange(hsv, np.array([0, 60, 60]), np.array([12, 255, 255])) | cv2.inRange(
+        hsv, np.array([155, 60, 60]), np.array([180, 255, 255])
+    )
+    out = image.copy()
+    brightest = image.max(axis=2)
+    out[red > 0] = np.repeat(brightest[..., None], 3, axis=2)[red > 0]
+    return out
