@@ -46,9 +46,9 @@ def without_red_ink(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     import cv2
 
     hsv: Any = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-    red: Any = cv2.inRange(hsv, np.array([0, 60, 60]), np.array([12, 255, 255])) | cv2.inRange(
-        hsv, np.array([155, 60, 60]), np.array([180, 255, 255])
-    )
+    low: Any = cv2.inRange(hsv, np.array([0, 60, 60]), np.array([12, 255, 255]))
+    high: Any = cv2.inRange(hsv, np.array([155, 60, 60]), np.array([180, 255, 255]))
+    red: Any = low | high
     out = image.copy()
     brightest = image.max(axis=2)
     out[red > 0] = np.repeat(brightest[..., None], 3, axis=2)[red > 0]
