@@ -8,11 +8,18 @@ Actions:
 - `doc_type`: the document is of another type (fields that type does not have are dropped);
 - `unreadable`: the reviewer cannot read the page: the claimant is asked for a new photo.
 - `rotate`: the page is shown turned; recorded for the audit trail and for the viewer.
+- `decision`: the reviewer's decision on the whole claim (approve, return to the claimant with
+  the documents to bring, reject), with its reason; it changes no field.
+
+An edit or a confirmation must pass the field's own check (an ID number's check digit, an
+invoice code's format, a date not in the future): a value that fails it is refused, never
+recorded as confirmed. Table fields (`items`, expense `lines`) are edited as whole tables.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,6 +30,7 @@ from flows.claim import claim_result, evaluate_bundle
 from pipeline.bundle import ClaimBundle, ClaimManifest, FileProblem
 from pipeline.errors import IntakeError
 from pipeline.models import BBox, PageQuality, QualityFlag
+from pipeline.normalize import id_checksum_valid
 from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField, Record
 from pipeline.store import ClaimStore, CorrectionRow
 from validators.duplicates import invoice_keys
@@ -30,12 +38,37 @@ from validators.duplicates import invoice_keys
 log = logging.getLogger(__name__)
 
 ACTIONS = ("edit", "confirm", "doc_type", "unreadable", "rotate")
+DECISION = "decision"
+ID_NUMBER_KEYS = frozenset({"id_number", "payer_id_number"})
+FORMATS = {"invoice_code": r"\d{8,12}", "invoice_number": r"\d{6,12}"}
+TABLE_COLUMNS = {
+    "items": ("name", "amount"),
+    "lines": (
+        "name",
+        "category",
+        "spec",
+        "unit",
+        "quantity",
+        "unit_price",
+        "amount",
+        "self_pay_ratio",
+        "page",
+    ),
+}
 
 
 class CorrectionError(IntakeError):
-    """A reviewer's input that cannot be applied (wrong format, unknown field or document)."""
+    """A reviewer's input that cannot be applied (wrong format, unknown field or document).
+
+    `kind` names the problem for the catalogues (`error.correction_<kind>`), `field` the key.
+    """
 
     reason = "invalid_correction"
+
+    def __init__(self, message: str, kind: str = "invalid_value", field: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.field = field
 
 
 def _field_from_json(data: dict[str, Any]) -> dict[str, Any]:
@@ -81,19 +114,72 @@ def parse_field_value(doc_type: DocType, key: str, text: str) -> Any:
     """A reviewer's text as the field's typed value; a clear error when it does not fit."""
     record_type = RECORD_TYPES[doc_type]
     if key not in record_type.model_fields:
-        raise CorrectionError(f"a {doc_type.value} has no field {key!r}")
+        raise CorrectionError(f"a {doc_type.value} has no field {key!r}", "no_field", key)
+    if key in TABLE_COLUMNS:
+        raise CorrectionError(f"{key} is a table; correct its rows in the table", "table", key)
     try:
         record = record_type.model_validate({key: {"value": text.strip(), "confidence": 1.0}})
     except ValidationError as exc:
         hint = exc.errors()[0]["msg"]
         raise CorrectionError(
             f"{key}: {text!r} is not a valid value ({hint}); dates are written 2026-03-01, "
-            "amounts 1234.56"
+            "amounts 1234.56",
+            "invalid_value",
+            key,
         ) from exc
     value = getattr(record, key).value
     if isinstance(value, list):
-        raise CorrectionError(f"{key} is a table; correct its rows in the expense list")
+        raise CorrectionError(f"{key} is a table; correct its rows in the table", "table", key)
     return value
+
+
+def parse_table_value(doc_type: DocType, key: str, rows: list[dict[str, str]]) -> list[Any]:
+    """A reviewer's table (rows of column texts) as the field's typed rows; blank rows dropped."""
+    record_type = RECORD_TYPES[doc_type]
+    if key not in record_type.model_fields or key not in TABLE_COLUMNS:
+        raise CorrectionError(f"a {doc_type.value} has no table {key!r}", "no_field", key)
+    cleaned = []
+    for row in rows:
+        cells = {c: (row.get(c) or "").strip() for c in TABLE_COLUMNS[key]}
+        if not any(cells.values()):
+            continue
+        cleaned.append({c: v for c, v in cells.items() if v != ""})
+    try:
+        record = record_type.model_validate({key: {"value": cleaned, "confidence": 1.0}})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = [p for p in error["loc"] if isinstance(p, int)]
+        row_number = where[0] + 1 if where else 0
+        raise CorrectionError(
+            f"{key}: row {row_number} is not valid ({error['msg']}); every row needs a name and "
+            "an amount like 1234.56",
+            "table_row",
+            key,
+        ) from exc
+    value: list[Any] = getattr(record, key).value
+    return value
+
+
+def check_field_value(document: Document, key: str, value: Any) -> None:
+    """The field's own check: refuse a value that the validators would flag by itself."""
+    if key in ID_NUMBER_KEYS and isinstance(value, str) and not id_checksum_valid(value):
+        raise CorrectionError(
+            f"{key}: {value} is not a valid ID number (18 characters, GB 11643 check digit)",
+            "id_checksum",
+            key,
+        )
+    pattern = FORMATS.get(key)
+    if (
+        pattern
+        and document.doc_type is DocType.MEDICAL_INVOICE
+        and isinstance(value, str)
+        and not re.fullmatch(pattern, value)
+    ):
+        raise CorrectionError(f"{key}: {value!r} does not have the expected format", "format", key)
+    if isinstance(value, date) and key != "valid_until" and value > date.today():
+        raise CorrectionError(f"{key}: {value} is in the future", "future_date", key)
+    if isinstance(value, Decimal) and value < 0:
+        raise CorrectionError(f"{key}: {value} is negative", "negative", key)
 
 
 def _json_value(value: Any) -> Any:
@@ -111,14 +197,20 @@ def apply_correction(documents: list[Document], correction: CorrectionRow) -> No
         log.warning("correction %s names an unknown document; ignored", correction.id)
         return
     if correction.action == "edit":
-        value = parse_field_value(document.doc_type, correction.key, str(correction.new_value))
+        value: Any
+        if isinstance(correction.new_value, list):
+            value = parse_table_value(document.doc_type, correction.key, correction.new_value)
+            raw = f"{len(value)} rows"
+        else:
+            value = parse_field_value(document.doc_type, correction.key, str(correction.new_value))
+            raw = str(correction.new_value)
         fields = _field_dumps(document)
         before = fields.get(correction.key, {})
         fields[correction.key] = {
             **before,
             "value": value,
             "confidence": 1.0,
-            "raw": str(correction.new_value),
+            "raw": raw,
             "note": f"corrected by {correction.reviewer}",
         }
         document.record = RECORD_TYPES[document.doc_type].model_validate(fields)
@@ -135,7 +227,17 @@ def apply_correction(documents: list[Document], correction: CorrectionRow) -> No
 
 def current_value(document: Document, key: str) -> Any:
     found: ExtractedField[Any] | None = document.fields.get(key)
-    return _json_value(found.value) if found is not None else None
+    if found is None:
+        return None
+    if isinstance(found.value, list):
+        return found.as_json()["value"]
+    return _json_value(found.value)
+
+
+def current_typed_value(document: Document, key: str) -> Any:
+    """The field's value as typed (date, Decimal, str), for its own check."""
+    found: ExtractedField[Any] | None = document.fields.get(key)
+    return found.value if found is not None else None
 
 
 def revalidate(store: ClaimStore, claim_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:

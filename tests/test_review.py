@@ -10,7 +10,14 @@ import pytest
 from conftest import SAMPLE_DOCS
 
 from extractors.extract import extract_documents
-from flows.review import CorrectionError, apply_correction, document_from_json, parse_field_value
+from flows.review import (
+    CorrectionError,
+    apply_correction,
+    check_field_value,
+    document_from_json,
+    parse_field_value,
+    parse_table_value,
+)
 from pipeline.models import QualityFlag
 from pipeline.reader import read_file
 from pipeline.records import DocType, Document
@@ -86,3 +93,38 @@ def test_a_page_marked_unreadable_asks_for_a_new_photo() -> None:
     apply_correction(documents, _correction(documents[0].id, "", "unreadable", None))
     assert QualityFlag.MARKED_UNREADABLE in documents[0].quality.flags
     assert not documents[0].quality.usable
+
+
+def test_a_table_edit_replaces_the_rows_and_blank_rows_are_dropped() -> None:
+    documents = _documents("expense_list_02.pdf")
+    listing = documents[0]
+    rows = [
+        {"name": "床位费", "category": "甲", "amount": "120.00", "page": "0"},
+        {"name": "", "amount": ""},
+        {"name": "检查费", "category": "乙", "quantity": "2", "unit_price": "40", "amount": "80"},
+    ]
+    apply_correction(documents, _correction(listing.id, "lines", "edit", rows))
+    lines = documents[0].fields["lines"]
+    assert [line.name for line in lines.value] == ["床位费", "检查费"]
+    assert lines.value[1].amount == Decimal("80") and lines.confidence == 1.0
+    with pytest.raises(CorrectionError) as refused:
+        parse_table_value(DocType.EXPENSE_LIST, "lines", [{"name": "床位费", "amount": "many"}])
+    assert refused.value.kind == "table_row"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "kind"),
+    [
+        ("payer_id_number", "3301021990010112311", "id_checksum"),
+        ("payer_id_number", "330102199001011232", "id_checksum"),
+        ("invoice_code", "12AB", "format"),
+        ("issue_date", date(2999, 1, 1), "future_date"),
+        ("total_amount", Decimal("-1.00"), "negative"),
+    ],
+)
+def test_a_value_that_fails_its_own_check_is_refused(key: str, value: Any, kind: str) -> None:
+    invoice = _documents("invoice_outpatient_02.pdf")[0]
+    with pytest.raises(CorrectionError) as refused:
+        check_field_value(invoice, key, value)
+    assert refused.value.kind == kind and refused.value.field == key
+    check_field_value(invoice, "payer_id_number", "330102199001011234")  # a valid one passes

@@ -1,7 +1,9 @@
 """The review and upload app in a real browser (Debian's Chromium driven by Playwright),
 served by uvicorn over a real S3 server, the SQLite claim store, real OCR and Prefect flows.
 
-Screenshots of the review and upload pages are saved to artifacts/screenshots/."""
+The pages are Chinese by default (English per user); the tests read them as a Chinese reviewer
+and claimant would, keyboard only where it matters. Screenshots of the review and upload pages
+are saved to artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from webapp.accounts import Role
 pytestmark = pytest.mark.ocr
 
 PASSWORD = "review-password-1"
+CLAIMANT = "carl"
 CLAIM = "C-2026-0008"  # invoice 大写 10 yuan above 小写, cash payment 5 yuan too high
 ARTIFACTS = Path(os.environ.get("INTAKE_TEST_ARTIFACTS", REPO / "artifacts")) / "screenshots"
 CHROMIUM_ARGS = [
@@ -70,6 +73,7 @@ def base_url(runtime: Any) -> Iterator[str]:
 
     app = build_app(runtime)
     app.state.accounts.add_user("rita", PASSWORD, Role.REVIEWER)
+    app.state.accounts.add_user(CLAIMANT, PASSWORD, Role.CLAIMANT)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -100,16 +104,19 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
+    assert errors == [], f"script errors on the page: {errors}"
 
 
-def _login(page: Any, base_url: str, target: str = "/claims") -> None:
+def _login(page: Any, base_url: str, target: str = "/claims", user: str = "rita") -> None:
     page.goto(f"{base_url}{target}")
     assert "/login" in page.url
-    page.fill("input[name=username]", "rita")
+    page.fill("input[name=username]", user)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}{target}*")
 
 
@@ -128,8 +135,8 @@ def test_login_logout_and_no_access_without_a_session(page: Any, base_url: str) 
     assert api.status == 401
     page.fill("input[name=username]", "rita")
     page.fill("input[name=password]", "wrong password")
-    page.click("button[type=submit]")
-    assert "Wrong user name or password" in page.inner_text(".error")
+    page.click("main button[type=submit]")
+    assert "用户名或密码错误" in page.inner_text(".error")
     _login(page, base_url, f"/claims/{CLAIM}")
     assert CLAIM in page.inner_text("h1")
     page.click("#logout")
@@ -144,7 +151,11 @@ def test_a_forged_form_is_refused_in_the_browser(page: Any, base_url: str) -> No
         f"{base_url}/claims/{CLAIM}/take", form={"csrf_token": "forged-token"}
     )
     assert response.status == 403
-    assert "CSRF" in response.text()
+    assert response.headers["content-type"].startswith("text/html")
+    assert "CSRF" in response.text() and "表单已过期" in response.text()
+    assert not response.text().lstrip().startswith("{")
+    api = page.request.post(f"{base_url}/api/claims/{CLAIM}/take")
+    assert api.status == 403 and "CSRF" in api.json()["detail"], "the API keeps JSON"
 
 
 def _field_input(page: Any, key: str) -> Any:
@@ -157,16 +168,292 @@ def _invoice_value(runtime: Any, key: str) -> str:
     return str(invoice["fields"][key]["value"])
 
 
+def _open_claim(page: Any, base_url: str) -> None:
+    """Log in, open the claim and take it unless rita holds it already."""
+    _login(page, base_url, f"/claims/{CLAIM}")
+    take = page.locator("#take")
+    if take.count():
+        with page.expect_navigation():
+            take.click()
+    page.wait_for_selector("#release")
+
+
+def _in_view(page: Any, selector: str = "document.activeElement") -> bool:
+    return bool(
+        page.evaluate(
+            f"""() => {{ const r = ({selector}).getBoundingClientRect();
+            return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0; }}"""
+        )
+    )
+
+
+def test_pages_are_chinese_by_default_and_english_per_user(page: Any, base_url: str) -> None:
+    _login(page, base_url)
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert "审核队列" in page.inner_text("h1")
+    row = page.locator(f"tr[data-claim='{CLAIM}']")
+    text = row.inner_text()
+    assert "待审核" in text and "异地转诊就医" in text and "住院" in text
+    for raw in ("needs_review", "referral", "inpatient", "amount_words_mismatch"):
+        assert raw not in text, raw
+    assert row.locator(".status").get_attribute("title") == "needs_review"
+    counts = page.inner_text("#counts")
+    assert "待审核" in counts and "材料齐全" in counts
+
+    page.click("#lang-en")
+    page.wait_for_url(f"{base_url}/claims*")
+    assert page.get_attribute("html", "lang") == "en"
+    assert "needs review" in page.locator(f"tr[data-claim='{CLAIM}'] .status").inner_text()
+    assert "total in words differs" in page.inner_text(f"tr[data-claim='{CLAIM}']")
+    page.goto(f"{base_url}/claims/{CLAIM}")
+    assert "Audit trail" in page.inner_text("main"), "the choice is kept for the user"
+    page.click("#lang-zh-CN")
+    page.wait_for_url(f"{base_url}/claims/{CLAIM}*")
+    assert "审核记录" in page.inner_text("main")
+
+
+def test_keyboard_review_keeps_the_focused_field_in_view_and_never_traps(
+    page: Any, base_url: str
+) -> None:
+    _open_claim(page, base_url)
+    assert page.locator("[tabindex='-1']:not(#flash)").count() == 0, "no control is skipped"
+    focused = page.evaluate("document.activeElement.className")
+    assert "flagged-input" in focused, "after Take the first flagged field has the focus"
+    assert _in_view(page), "the focused input is on screen, not just its box"
+    first = page.evaluate("document.activeElement.id")
+
+    # Tab follows the page: the reason box and the buttons of the field come next
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('reason')")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "BUTTON"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.id") == first
+
+    # Escape undoes a change, a second Escape leaves the field
+    original = page.input_value(f"#{first}")
+    page.keyboard.type("99")
+    page.keyboard.press("Escape")
+    assert page.input_value(f"#{first}") == original
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.id") != first
+
+    # the document's own controls are reachable from the keyboard
+    page.focus(f"#{first}")
+    reached = set()
+    for _ in range(80):
+        page.keyboard.press("Shift+Tab")
+        reached.add(page.evaluate("document.activeElement.textContent.trim()"))
+    assert any("向右旋转" in r for r in reached) and any("更改类型" in r for r in reached)
+
+    # Alt+↓ visits the next flagged field and shows it
+    page.focus(f"#{first}")
+    page.keyboard.press("Alt+ArrowDown")
+    assert page.evaluate("document.activeElement.id") != first
+    assert "flagged-input" in page.evaluate("document.activeElement.className")
+    assert _in_view(page)
+
+    # a visible focus ring
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
+    assert float(outline.replace("px", "")) >= 2, outline
+
+
+def test_a_value_that_fails_its_own_check_is_refused_not_confirmed(
+    page: Any, base_url: str, runtime: Any
+) -> None:
+    _open_claim(page, base_url)
+    before = len(runtime.store.corrections(CLAIM))
+    field = page.locator("form.field[data-key='id_number'] input.value").first
+    bad = (field.input_value() or "37060219900101123") + "5"
+    field.fill(bad)
+    field.press("Enter")
+    page.wait_for_selector("#problem")
+    assert "不是有效的身份证号码" in page.inner_text("#problem")
+    again = page.locator("form.field[data-key='id_number'] input.value").first
+    assert again.input_value() == bad, "the typed value stays for correcting"
+    assert again.get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.getAttribute('aria-invalid')") == "true"
+    assert "confirmed" not in (
+        page.locator("form.field[data-key='id_number']").first.get_attribute("class") or ""
+    )
+    assert len(runtime.store.corrections(CLAIM)) == before, "nothing was recorded"
+
+    date_field = page.locator("form.field[data-key='birth_date'] input.value").first
+    date_field.fill("1990-13-45")
+    date_field.press("Enter")
+    page.wait_for_selector("#problem")
+    assert "日期" in page.inner_text("#problem")
+    assert len(runtime.store.corrections(CLAIM)) == before
+
+
+def test_a_turned_page_keeps_clear_of_the_buttons_and_can_be_undone(
+    page: Any, base_url: str
+) -> None:
+    _open_claim(page, base_url)
+    section = page.locator("section.document").first
+    image = section.locator("figure.page img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    width, height = int(image.get_attribute("width")), int(image.get_attribute("height"))
+    section.locator("button.rotate-right").click()
+    page.wait_for_url("**saved=rotate*")
+    section = page.locator("section.document").first
+    image = section.locator("figure.page img").first
+    assert "turn=90" in (image.get_attribute("src") or "")
+    assert (int(image.get_attribute("width")), int(image.get_attribute("height"))) == (
+        height,
+        width,
+    )
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    figure = section.locator("figure.page").first.bounding_box()
+    actions = section.locator(".doc-actions").bounding_box()
+    heading = section.locator("h2").bounding_box()
+    assert figure["y"] >= actions["y"] + actions["height"] - 1
+    assert figure["y"] >= heading["y"] + heading["height"] - 1
+    button = section.locator("button.rotate-reset")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    hit = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).className",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert "rotate-reset" in hit, "the turned page does not cover the buttons"
+    _screenshot(page, "review_rotated.png")
+    button.click()
+    page.wait_for_url("**saved=rotate*")
+    src = page.locator("section.document figure.page img").first.get_attribute("src") or ""
+    assert "turn=" not in src
+    assert page.locator("section.document").first.locator("button.rotate-reset").count() == 0
+
+
+def test_an_expense_table_is_edited_with_live_sums(page: Any, base_url: str, runtime: Any) -> None:
+    _open_claim(page, base_url)
+    codes_before = sorted(
+        (i["code"], i["field"]) for i in runtime.store.get_result(CLAIM)["issues"]
+    )
+    table = page.locator("form.table-edit[data-key='lines']").first
+    table.scroll_into_view_if_needed()
+    amounts = table.locator("input.cell-amount")
+    rows = amounts.count()
+    assert rows >= 2, "the read rows plus one blank row"
+    verdict = table.locator(".sum-verdict")
+    first = amounts.nth(0)
+    value = Decimal(first.input_value())
+    first.fill(f"{value + Decimal('1.00'):.2f}")
+    assert "1.00" in verdict.inner_text() and "✗" in verdict.inner_text()
+    first.fill(f"{value:.2f}")
+    table.locator("button.row-add").click()
+    assert table.locator("input.cell-amount").count() == rows + 1
+    assert page.evaluate("document.activeElement.name") == "c_name"
+    page.keyboard.type("测试项目")
+    table.locator("input.cell-amount").last.fill("5.00")
+    assert "5.00" in verdict.inner_text()
+    table.locator("button.row-delete").last.click()
+    assert table.locator("input.cell-amount").count() == rows
+    table.locator("button.save").click()
+    page.wait_for_url("**saved=table*")
+    assert "表格已保存" in page.inner_text("#flash")
+    audit = page.inner_text("#audit")
+    assert "费用明细" in audit
+    lines = next(
+        d for d in runtime.store.get_result(CLAIM)["documents"] if d["doc_type"] == "expense_list"
+    )["fields"]["lines"]
+    assert lines["confidence"] == 1.0 and len(lines["value"]) == rows - 1
+    codes = sorted((i["code"], i["field"]) for i in runtime.store.get_result(CLAIM)["issues"])
+    assert codes == codes_before, "the same rows saved change nothing else"
+
+
+def test_a_session_that_expired_returns_to_the_claim_with_the_edit(
+    page: Any, base_url: str, runtime: Any
+) -> None:
+    _open_claim(page, base_url)
+    field = page.locator("form.field[data-key='admission_number'] input.value").first
+    field.fill("ZY-EXPIRED-1")
+    page.context.clear_cookies()
+    field.press("Enter")
+    page.wait_for_url(re.compile(r"/login\?next=/claims/"))
+    assert "登录已过期" in page.inner_text("#expired")
+    page.fill("input[name=username]", "rita")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base_url}/claims/{CLAIM}")
+    assert "审核记录" in page.inner_text("main"), "the claim page, not a JSON error"
+    restored = page.locator("form.field[data-key='admission_number'] input.value").first
+    assert restored.input_value() == "ZY-EXPIRED-1", "the unsaved edit is put back"
+    assert "restored" in (
+        page.locator("form.field[data-key='admission_number']").first.get_attribute("class") or ""
+    )
+    assert all(c.new_value != "ZY-EXPIRED-1" for c in runtime.store.corrections(CLAIM))
+
+
+def test_pages_are_labelled_sized_and_fit_a_phone(browser: Any, base_url: str) -> None:
+    context, page = _phone(browser)
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    try:
+        _login(page, base_url)
+        take = page.locator(f"tr[data-claim='{CLAIM}'] form button").first
+        assert CLAIM in (take.get_attribute("aria-label") or "")
+        fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        assert page.evaluate(fits), "the queue fits 390 px"
+        page.screenshot(path="/tmp/shots/queue_390.png", full_page=True)
+        page.goto(f"{base_url}/claims/{CLAIM}")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(fits), page.evaluate(
+            """() => Array.from(document.querySelectorAll('body *'))
+              .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+              .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' +
+                Math.round(e.getBoundingClientRect().right))"""
+        )
+        page.screenshot(path="/tmp/shots/claim_390.png", full_page=False)
+        unlabelled = page.evaluate(
+            """() => Array.from(document.querySelectorAll('input, select, textarea'))
+              .filter(e => e.type !== 'hidden' && e.closest('template') === null)
+              .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+              .map(e => e.outerHTML)"""
+        )
+        assert unlabelled == [], unlabelled[:3]
+        sizes = page.evaluate(
+            """() => Array.from(document.querySelectorAll('figure.page img'))
+              .map(i => [i.getAttribute('width'), i.getAttribute('height')])"""
+        )
+        assert sizes and all(w and h for w, h in sizes), sizes
+        assert page.locator("link[rel=icon]").count() == 1
+        icon = page.request.get(f"{base_url}/static/favicon.svg")
+        assert icon.status == 200 and "svg" in icon.headers["content-type"]
+        assert missing == [], missing
+        spoof = page.goto(f"{base_url}/claims/{CLAIM}?saved=理赔已批准，请拨打4008123456")
+        assert spoof is not None and spoof.status == 200
+        assert "4008123456" not in page.inner_text("body")
+    finally:
+        context.close()
+
+
 def test_a_reviewer_corrects_flagged_fields_until_the_claim_is_complete_and_paid(
     page: Any, base_url: str, runtime: Any
 ) -> None:
+    from playwright.sync_api import expect
+
     _login(page, base_url)
     row = page.locator(f"tr[data-claim='{CLAIM}']")
-    assert "amount_words_mismatch" in row.inner_text()
+    tag = row.locator("[data-code=amount_words_mismatch]")
+    assert "大写金额与小写金额不一致" in tag.inner_text()
+    assert tag.get_attribute("title") == "amount_words_mismatch", "codes stay in tooltips"
+    assert "amount_words_mismatch" not in row.inner_text()
     assert re.search(r"\d{4}\*{10}[\dX]{4}", row.inner_text()), "ID numbers are masked in lists"
-    row.locator("button", has_text="Take").click()
+    take = row.locator("button", has_text="领取")
+    if take.count():
+        take.click()
+    else:  # rita holds it from the tests above
+        row.locator("a").first.click()
     page.wait_for_url(f"{base_url}/claims/{CLAIM}*")
-    assert "needs review" in page.inner_text("#claim-status")
+    assert "待审核" in page.inner_text("#claim-status")
     flagged = page.locator("form.field.flagged")
     assert flagged.count() >= 2
 
@@ -181,30 +468,37 @@ def test_a_reviewer_corrects_flagged_fields_until_the_claim_is_complete_and_paid
         page.locator("form.field[data-ref$='-cash_payment']").get_attribute("class") or ""
     )
 
-    # Tab moves between flagged fields only
+    # Alt+↓ jumps to the next flagged field (Tab keeps the page order)
     words.focus()
-    page.keyboard.press("Tab")
+    page.keyboard.press("Alt+ArrowDown")
     focused = page.evaluate("document.activeElement.closest('form').dataset.ref")
-    assert focused.endswith(("-cash_payment", "-total_amount")), focused
+    assert not focused.endswith("-total_amount_words"), focused
+    assert "flagged-input" in page.evaluate("document.activeElement.className")
 
     total = _invoice_value(runtime, "total_amount")
     cash = Decimal(_invoice_value(runtime, "cash_payment")) - Decimal("5.00")
     words = _field_input(page, "total_amount_words")
     words.fill(total)
     words.press("Enter")
-    page.wait_for_selector("#flash")
-    assert "needs review" in page.inner_text("#flash")
+    expect(page.locator("#flash")).to_contain_text("待审核")
     cash_input = _field_input(page, "cash_payment")
     cash_input.fill(f"{cash:.2f}")
-    cash_input.press("Enter")
-    page.wait_for_selector("#flash")
-    assert "complete" in page.inner_text("#flash")
-    assert "complete" in page.inner_text("#claim-status")
-    assert "fund pays" in page.inner_text("#reimbursement")
+    with page.expect_navigation():
+        cash_input.press("Enter")
+    # the fields still read with low confidence are confirmed as read: Enter on each, unchanged
+    for _ in range(12):
+        flagged_inputs = page.locator("input.flagged-input")
+        if not flagged_inputs.count():
+            break
+        with page.expect_navigation():
+            flagged_inputs.first.press("Enter")
+    expect(page.locator("#claim-status")).to_contain_text("材料齐全")
+    assert "材料齐全" in page.inner_text("#claim-status")
+    assert "基金支付" in page.inner_text("#reimbursement")
 
     audit = page.inner_text("#audit")
-    assert "rita" in audit and "total_amount_words" in audit and "cash_payment" in audit
-    assert f"→ {total}" in audit and "value corrected against the page image" in audit
+    assert "rita" in audit and "合计（大写）" in audit and "个人现金支付" in audit
+    assert f"→ {total}" in audit and "已对照原件更正" in audit
     assert "confirmed" in (
         page.locator("form.field[data-ref$='-cash_payment']").get_attribute("class") or ""
     )
@@ -217,6 +511,36 @@ def test_a_reviewer_corrects_flagged_fields_until_the_claim_is_complete_and_paid
     assert published["status"] == "complete"
     original = (SAMPLE_DOCS / "claims" / CLAIM / "03_invoice.jpg").read_bytes()
     assert runtime.objects.read_bytes(f"claims/{CLAIM}/03_invoice.jpg") == original
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.screenshot(path="/tmp/shots/claim_desktop.png", full_page=False)
+
+
+def test_a_decision_with_its_reason_goes_to_the_audit_trail(
+    page: Any, base_url: str, runtime: Any
+) -> None:
+    _open_claim(page, base_url)
+    assert "材料齐全" in page.inner_text("#claim-status")
+    page.click("#decision-approve")
+    page.fill("#decision-reason", "金额已核对")
+    page.click("#decide-button")
+    page.wait_for_url(f"{base_url}/claims?saved=decided")
+    assert "决定已记录" in page.inner_text("#flash")
+    page.screenshot(path="/tmp/shots/queue_desktop.png", full_page=True)
+    page.goto(f"{base_url}/claims/{CLAIM}")
+    assert "批准" in page.inner_text("#last-decision")
+    decision = page.locator("#audit tr[data-action='decision']")
+    assert "批准" in decision.inner_text() and "金额已核对" in decision.inner_text()
+    row = runtime.store.get_claim(CLAIM)
+    assert row.claimed_by is None, "a decided claim is released"
+
+
+def _phone(browser: Any) -> Any:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN"
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return context, page
 
 
 def test_a_claimant_uploads_photos_by_presigned_url_and_sees_the_verdict(
@@ -224,11 +548,7 @@ def test_a_claimant_uploads_photos_by_presigned_url_and_sees_the_verdict(
 ) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(
-        viewport={"width": 412, "height": 915}, is_mobile=True, has_touch=True, locale="zh-CN"
-    )
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+    context, page = _phone(browser)
     s3_puts: list[str] = []
     page.on(
         "request",
@@ -236,45 +556,88 @@ def test_a_claimant_uploads_photos_by_presigned_url_and_sees_the_verdict(
             s3_puts.append(r.url) if r.method == "PUT" and "X-Amz-Signature" in r.url else None
         ),
     )
+    photos = SAMPLE_DOCS / "documents" / "photo"
     try:
-        _login(page, base_url, "/upload")
+        _login(page, base_url, "/upload", user=CLAIMANT)
+        assert page.locator("a[href='/claims']").count() == 0, "claimants see no review queue"
         page.select_option("#claim_type", "referral")
         page.select_option("#care_type", "inpatient")
         page.fill("#treatment_region", "上海市")
         page.click("#start-button")
         page.wait_for_selector("#checklist li")
         claim_id = page.inner_text("#claim-id")
-        assert "referral form" in page.inner_text("#checklist")
-        assert "Still missing" in page.inner_text("#message")
+        assert "转诊证明" in page.inner_text("#checklist")
+        assert "还缺" in page.inner_text("#message")
+        file_input = page.locator("li.slot[data-slot='id_card'] input[type=file]")
+        assert file_input.get_attribute("accept") == "image/*,application/pdf"
+        assert file_input.get_attribute("capture") is None, "PDF receipts are not ruled out"
+        assert "居民身份证" in (file_input.get_attribute("aria-label") or "")
 
         id_slot = page.locator("li.slot[data-slot='id_card']")
-        id_slot.locator("input[type=file]").set_input_files(
-            str(SAMPLE_DOCS / "documents" / "photo" / "id_front_00.jpg")
-        )
-        expect(id_slot.locator(".verdict")).to_contain_text("usable", timeout=60_000)
+        id_slot.locator("input[type=file]").set_input_files(str(photos / "id_front_00.jpg"))
+        expect(id_slot.locator(".verdict")).to_contain_text("可用", timeout=60_000)
         assert "done" in (id_slot.get_attribute("class") or "")
 
         invoice_slot = page.locator("li.slot[data-slot='medical_invoice']")
         invoice_slot.locator("input[type=file]").set_input_files(
-            str(SAMPLE_DOCS / "documents" / "photo" / "id_front_bad_blur.jpg")
+            str(photos / "id_front_bad_blur.jpg")
         )
-        expect(invoice_slot.locator(".verdict")).to_contain_text("retake", timeout=60_000)
-        verdict = invoice_slot.locator(".verdict").inner_text()
-        assert "blur" in verdict
+        expect(invoice_slot.locator(".verdict")).to_contain_text("重拍", timeout=60_000)
+        assert "模糊" in invoice_slot.locator(".verdict").inner_text()
         assert "done" not in (invoice_slot.get_attribute("class") or "")
-        _screenshot(page, "upload_page.png")
 
-        assert len(s3_puts) == 2 and all(runtime.objects.url in u for u in s3_puts)
+        # a glare photo that is still usable keeps its advice
+        summary_slot = page.locator("li.slot[data-slot='discharge_summary']")
+        summary_slot.locator("input[type=file]").set_input_files(
+            str(photos / "id_front_bad_glare.jpg")
+        )
+        expect(summary_slot.locator(".verdict")).not_to_contain_text("正在", timeout=60_000)
+        glare = summary_slot.locator(".verdict").inner_text()
+        assert "反光" in glare, glare
+        _screenshot(page, "upload_page.png")
+        page.screenshot(path="/tmp/shots/upload_390.png", full_page=True)
+
+        # the draft survives a reload; Submit stays off and says what is missing
+        page.reload()
+        expect(page.locator("#claim-id")).to_have_text(claim_id)
+        assert "done" in (page.locator("li.slot[data-slot='id_card']").get_attribute("class") or "")
+        assert page.locator("#submit").is_disabled()
+        message = page.inner_text("#message")
+        assert "还缺" in message and "医疗收费票据" in message and "转诊证明" in message
+        csrf = page.locator("section.upload").get_attribute("data-csrf")
+        refused = page.request.post(
+            f"{base_url}/api/uploads/{claim_id}/submit", headers={"X-CSRF-Token": csrf or ""}
+        )
+        assert refused.status == 400
+        assert "医疗收费票据" in refused.json()["detail"]
+        assert "medical_invoice" in refused.json()["missing"]
+        assert not runtime.objects.exists(f"claims/{claim_id}/claim.json")
+
+        assert all(runtime.objects.url in u for u in s3_puts)
         keys = [k for k, _ in runtime.objects.list_keys(f"claims/{claim_id}/")]
-        assert len(keys) == 2 and any("_id_card_" in k for k in keys)
         photo = next(k for k in keys if "_id_card_" in k)
-        sent = (SAMPLE_DOCS / "documents" / "photo" / "id_front_00.jpg").read_bytes()
+        sent = (photos / "id_front_00.jpg").read_bytes()
         assert runtime.objects.read_bytes(photo) == sent
 
+        for slot, name in [
+            ("medical_invoice", "invoice_inpatient_01.jpg"),
+            ("expense_list", "expense_list_01.jpg"),
+            ("discharge_summary", "discharge_summary_01.jpg"),
+            ("referral_form", "referral_01.jpg"),
+        ]:
+            item = page.locator(f"li.slot[data-slot='{slot}']")
+            item.locator("input[type=file]").set_input_files(str(photos / name))
+            expect(item).to_have_class(re.compile(r"\bdone\b"), timeout=60_000)
+        expect(page.locator("#submit")).to_be_enabled()
         page.click("#submit")
-        expect(page.locator("#message")).to_contain_text("Submitted", timeout=60_000)
+        expect(page.locator("#message")).to_contain_text("已提交", timeout=60_000)
         manifest = json.loads(runtime.objects.read_bytes(f"claims/{claim_id}/claim.json"))
         assert manifest["claim_type"] == "referral" and manifest["claim_id"] == claim_id
         assert claim_id in runtime.objects.pending_claims()
+
+        # the review queue is not theirs
+        queue = page.goto(f"{base_url}/claims")
+        assert queue is not None and queue.status == 403
+        assert "仅供审核员" in page.inner_text("main")
     finally:
         context.close()

@@ -260,7 +260,7 @@ def test_login_never_redirects_to_another_site(app_parts: tuple[Any, ClaimStore]
             "next": "//evil.example/",
         },
     )
-    assert response.headers["location"] == "/claims"
+    assert response.headers["location"] == "/", "the start page, which sends each role on"
 
 
 def test_two_reviewers_cannot_hold_one_claim(app_parts: tuple[Any, ClaimStore]) -> None:
@@ -393,3 +393,142 @@ def test_users_add_creates_an_account_that_can_log_in(tmp_path: Path) -> None:
     assert "wang.li\treviewer" in listed.output
     accounts = Accounts(ClaimStore(get_settings().store_url()))
     assert accounts.verify("wang.li", PASSWORD) and not accounts.verify("wang.li", "nope")
+
+
+def test_pages_show_errors_as_chinese_html_while_the_api_keeps_json(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    app, _ = app_parts
+    client, csrf = _login(app, "rita")
+    forged = client.post(f"/claims/{CLAIM}/take", data={"csrf_token": "forged"})
+    assert forged.status_code == 403 and forged.headers["content-type"].startswith("text/html")
+    assert "CSRF 校验失败" in forged.text and '"detail"' not in forged.text
+    incomplete = client.post(f"/claims/{CLAIM}/corrections", data={"csrf_token": csrf})
+    assert incomplete.status_code == 422 and incomplete.headers["content-type"].startswith(
+        "text/html"
+    )
+    assert "表单内容不完整" in incomplete.text
+    assert client.get("/claims/NO-SUCH-CLAIM").status_code == 404
+    assert "没有这个案件" in client.get("/claims/NO-SUCH-CLAIM").text
+    api = client.post(f"/api/claims/{CLAIM}/corrections", json={}, headers={"X-CSRF-Token": csrf})
+    assert api.status_code == 422 and api.headers["content-type"] == "application/json"
+
+
+def test_the_saved_banner_shows_only_fixed_messages(app_parts: tuple[Any, ClaimStore]) -> None:
+    app, _ = app_parts
+    client, _ = _login(app, "rita")
+    spoof = client.get(f"/claims/{CLAIM}", params={"saved": "您的报销已批准，请致电 400-1234"})
+    assert "400-1234" not in spoof.text and 'id="flash"' not in spoof.text
+    fixed = client.get(f"/claims/{CLAIM}", params={"saved": "saved"})
+    assert 'id="flash"' in fixed.text and "已保存" in fixed.text
+
+
+def test_an_expired_session_on_a_form_post_returns_to_the_claim_page(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    app, _ = app_parts
+    response = _client(app).post(f"/claims/{CLAIM}/corrections", data={"doc_id": "x"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=/claims/{CLAIM}&expired=1"
+
+
+def test_a_claimant_has_the_upload_page_only(app_parts: tuple[Any, ClaimStore]) -> None:
+    app, _ = app_parts
+    app.state.accounts.add_user("clara", PASSWORD, Role.CLAIMANT)
+    client, _ = _login(app, "clara") if False else (_client(app), "")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    login = client.post(
+        "/login", data={"username": "clara", "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    assert client.get(login.headers["location"]).headers["location"] == "/upload"
+    upload = client.get("/upload")
+    assert upload.status_code == 200 and 'accept="image/*,application/pdf"' in upload.text
+    assert "capture=" not in upload.text and 'href="/claims"' not in upload.text
+    for path in ("/claims", f"/claims/{CLAIM}", "/api/claims", f"/api/claims/{CLAIM}"):
+        assert client.get(path).status_code == 403, path
+    assert "仅供审核员" in client.get("/claims").text
+
+
+def test_english_is_chosen_per_user_and_kept(app_parts: tuple[Any, ClaimStore]) -> None:
+    app, _ = app_parts
+    app.state.accounts.add_user("emma", PASSWORD, Role.REVIEWER)
+    client, csrf = _login(app, "emma")
+    assert '<html lang="zh-CN">' in client.get("/claims").text
+    switched = client.post(
+        "/settings/language", data={"csrf_token": csrf, "language": "en", "next": "/claims"}
+    )
+    assert switched.status_code == 303 and switched.headers["location"] == "/claims"
+    again, _ = _login(app, "emma")
+    page = again.get("/claims").text
+    assert '<html lang="en">' in page and "Review queue" in page
+    rita, _ = _login(app, "rita")
+    assert "审核队列" in rita.get("/claims").text, "one user's choice is theirs alone"
+
+
+def test_a_correction_that_fails_its_own_check_is_refused(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    app, store = app_parts
+    client, csrf = _login(app, "rob")
+    headers = {"X-CSRF-Token": csrf}
+    assert client.post(f"/api/claims/{CLAIM}/take", headers=headers).status_code == 200
+    before = len(store.corrections(CLAIM))
+    bad = client.post(
+        f"/api/claims/{CLAIM}/corrections",
+        json={
+            "doc_id": "id.jpg#1",
+            "key": "id_number",
+            "action": "edit",
+            "value": "3301021990010112311",
+        },
+        headers=headers,
+    )
+    assert bad.status_code == 400 and "GB 11643" in bad.json()["detail"]
+    page = client.post(
+        f"/claims/{CLAIM}/corrections",
+        data={
+            "csrf_token": csrf,
+            "doc_id": "id.jpg#1",
+            "key": "id_number",
+            "action": "edit",
+            "value": "330102199001011232",
+        },
+    )
+    assert page.status_code == 400 and "不是有效的身份证号码" in page.text
+    assert 'value="330102199001011232"' in page.text and 'aria-invalid="true"' in page.text
+    assert len(store.corrections(CLAIM)) == before
+    client.post(f"/api/claims/{CLAIM}/release", headers=headers)
+
+
+def test_decisions_need_their_reasons_and_go_to_the_audit_trail(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    app, store = app_parts
+    client, csrf = _login(app, "rob")
+    headers = {"X-CSRF-Token": csrf}
+    assert client.post(f"/api/claims/{CLAIM}/take", headers=headers).status_code == 200
+    url = f"/api/claims/{CLAIM}/decision"
+    assert client.post(url, json={"kind": "reject"}, headers=headers).status_code == 400
+    assert client.post(url, json={"kind": "approve"}, headers=headers).status_code == 400
+    assert client.post(url, json={"kind": "return_to_claimant"}, headers=headers).status_code == 400
+    returned = client.post(
+        url,
+        json={
+            "kind": "return_to_claimant",
+            "documents": ["id_card"],
+            "reason": "身份证照片反光，请重新拍摄",
+        },
+        headers=headers,
+    )
+    assert returned.status_code == 200, returned.text
+    assert returned.json()["documents"] == ["id_card"]
+    last = store.corrections(CLAIM)[-1]
+    assert last.action == "decision" and last.key == "return_to_claimant" and last.reviewer == "rob"
+    row = store.get_claim(CLAIM)
+    assert row is not None and row.claimed_by is None, "a decided claim is released"
+    queue = [e["claim_id"] for e in client.get("/api/claims").json()]
+    assert CLAIM not in queue, "a decided claim leaves the queue"
+    assert CLAIM in [e["claim_id"] for e in client.get("/api/claims?status=needs_review").json()]
+    audit = client.get(f"/claims/{CLAIM}").text
+    assert "退回申请人补件" in audit and "居民身份证" in audit

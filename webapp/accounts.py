@@ -2,7 +2,8 @@
 
 Sessions live in the claim store's database (one row per login, the cookie holds a random
 token whose SHA-256 is the key), so a restart keeps people logged in and logout really ends
-a session. Each session has its own CSRF token.
+a session. Each session has its own CSRF token. Each user's language (Chinese by default,
+English on request) is kept in a settings table beside the accounts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from flows.i18n import DEFAULT_LANGUAGE, Language
 from pipeline.errors import IntakeError
 from pipeline.store import ClaimStore
 
@@ -29,6 +31,7 @@ USERNAME_PATTERN = "^[a-z][a-z0-9_.-]{1,31}$"
 
 
 class Role(StrEnum):
+    CLAIMANT = "claimant"  # the upload page only
     REVIEWER = "reviewer"
     ADMIN = "admin"
 
@@ -54,6 +57,15 @@ class UserRow(WebBase):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class UserSettingsRow(WebBase):
+    """Per-user preferences; a row exists only once a user changed something."""
+
+    __tablename__ = "web_user_settings"
+
+    username: Mapped[str] = mapped_column(String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), default=DEFAULT_LANGUAGE.value)
+
+
 class SessionRow(WebBase):
     __tablename__ = "web_sessions"
 
@@ -68,10 +80,16 @@ class SessionUser:
     username: str
     role: Role
     csrf_token: str
+    language: Language = DEFAULT_LANGUAGE
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_reviewer(self) -> bool:
+        """Reviewers and admins work the review queue; claimants only upload."""
+        return self.role in (Role.REVIEWER, Role.ADMIN)
 
 
 def _token_hash(token: str) -> str:
@@ -161,7 +179,17 @@ class Accounts:
             user = session.get(UserRow, row.username)
             if user is None:
                 return None
-            return SessionUser(user.username, Role(user.role), row.csrf_token)
+            prefs = session.get(UserSettingsRow, user.username)
+            language = _language(prefs.language) if prefs is not None else DEFAULT_LANGUAGE
+            return SessionUser(user.username, Role(user.role), row.csrf_token, language)
+
+    def set_language(self, username: str, language: Language) -> None:
+        with self.store.session() as session:
+            prefs = session.get(UserSettingsRow, username)
+            if prefs is None:
+                session.add(UserSettingsRow(username=username, language=language.value))
+            else:
+                prefs.language = language.value
 
     def close_session(self, token: str | None) -> None:
         if token:
@@ -169,6 +197,13 @@ class Accounts:
                 session.execute(
                     delete(SessionRow).where(SessionRow.token_hash == _token_hash(token))
                 )
+
+
+def _language(value: str) -> Language:
+    try:
+        return Language(value)
+    except ValueError:
+        return DEFAULT_LANGUAGE
 
 
 class LoginLimiter:

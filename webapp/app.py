@@ -10,30 +10,49 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from flows.review import ACTIONS, CorrectionError, current_value, document_from_json
-from pipeline.bundle import CareType, ClaimType, ManifestError
+from flows.i18n import DEFAULT_LANGUAGE, Catalogue, Language, catalogue
+from flows.review import (
+    ACTIONS,
+    DECISION,
+    TABLE_COLUMNS,
+    CorrectionError,
+    check_field_value,
+    current_typed_value,
+    current_value,
+    document_from_json,
+    parse_field_value,
+    parse_table_value,
+)
+from pipeline.bundle import CareType, ClaimStatus, ClaimType, ManifestError
 from pipeline.errors import IntakeError
 from pipeline.privacy import mask_id_number, mask_name
 from pipeline.records import RECORD_TYPES, DocType
 from pipeline.settings import Settings
 from pipeline.storage import ObjectStore, StorageUnavailableError, UnsafeKeyError, validate_key_part
-from pipeline.store import ClaimRow, ClaimStore
+from pipeline.store import ClaimRow, ClaimStore, CorrectionRow
 from webapp.accounts import Accounts, LoginLimiter, Role, SessionUser
-from webapp.pages import page_png
+from webapp.pages import page_png, png_size, turned_png
 from webapp.uploads import UploadError, Uploads
 
 log = logging.getLogger(__name__)
@@ -43,26 +62,93 @@ SESSION_COOKIE = "intake_session"
 LOGIN_CSRF_COOKIE = "intake_login_csrf"
 QUEUE_STATUSES = ["needs_review", "rejected"]
 ALL_STATUSES = ["needs_review", "rejected", "incomplete", "complete"]
-STATUS_LABELS = {
-    "complete": "complete",
-    "incomplete": "incomplete",
-    "needs_review": "needs review",
-    "rejected": "rejected",
-}
+# ?saved=<key> on the claim and queue pages: only these keys, each a catalogue sentence
+FLASH_KEYS = frozenset(
+    {"saved", "confirmed", "doc_type", "rotate", "unreadable", "table", "decided", "language"}
+)
+SORTS = ("age", "amount")
 
 Reprocess = Callable[[str], dict[str, Any]]
+TableRows = Annotated[
+    list[dict[str, Annotated[str, Field(max_length=300)]]], Field(max_length=2000)
+]
 
 
 class LoginRequired(Exception):  # noqa: N818 - a control-flow signal, not an error
     pass
 
 
+class PageError(HTTPException):
+    """An HTTP error whose page text comes from the catalogue (`error.<key>`)."""
+
+    def __init__(self, status: int, detail: str, key: str, **values: str) -> None:
+        super().__init__(status, detail)
+        self.key = key
+        self.values = values
+
+
 class CorrectionIn(BaseModel):
     doc_id: str = Field(max_length=300)
     key: str = Field("", max_length=64)
     action: str = Field(max_length=16)
-    value: str = Field("", max_length=2000)
+    value: Annotated[str, Field(max_length=2000)] | TableRows = ""
     reason: str = Field("", max_length=500)
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    RETURN = "return_to_claimant"
+    REJECT = "reject"
+
+
+class DecisionIn(BaseModel):
+    """A reviewer's decision on a whole claim; returning it names the documents to bring."""
+
+    kind: DecisionKind
+    reason: str = Field("", max_length=500)
+    documents: list[DocType] = Field(default_factory=list, max_length=20)
+
+
+class Decision(BaseModel):
+    kind: DecisionKind
+    reviewer: str
+    at: str
+    reason: str
+    documents: list[str]
+    status_before: str
+
+
+class QueueEntry(BaseModel):
+    claim_id: str
+    status: str
+    claim_type: str
+    care_type: str
+    issue_codes: list[str]
+    missing_documents: list[str]
+    patient_name: str
+    patient_id_number: str
+    age: str
+    age_hours: float
+    amount: str | None
+    claimed_by: str | None
+    decision: DecisionKind | None
+
+
+class PageView(BaseModel):
+    index: int
+    url: str
+    width: int | None
+    height: int | None
+    turn: int
+
+
+class CorrectionProblem(BaseModel):
+    """A refused correction shown on the page: the message, and the value the reviewer typed."""
+
+    message: str
+    doc_id: str
+    key: str
+    value: str
 
 
 class DraftIn(BaseModel):
@@ -112,13 +198,20 @@ def current_user(request: Request) -> SessionUser:
 
 def admin_user(user: Annotated[SessionUser, Depends(current_user)]) -> SessionUser:
     if not user.is_admin:
-        raise HTTPException(403, "this needs the admin role")
+        raise PageError(403, "this needs the admin role", "admin_only")
+    return user
+
+
+def reviewer_user(user: Annotated[SessionUser, Depends(current_user)]) -> SessionUser:
+    """Reviewers and admins; a claimant's account opens the upload page only."""
+    if not user.is_reviewer:
+        raise PageError(403, "this needs a reviewer account", "reviewers_only")
     return user
 
 
 def check_csrf(user: SessionUser, token: str | None) -> None:
     if not token or not hmac.compare_digest(token, user.csrf_token):
-        raise HTTPException(403, "the form is out of date or forged (CSRF check failed)")
+        raise PageError(403, "the form is out of date or forged (CSRF check failed)", "csrf")
 
 
 def api_csrf(request: Request, user: Annotated[SessionUser, Depends(current_user)]) -> None:
@@ -128,17 +221,34 @@ def api_csrf(request: Request, user: Annotated[SessionUser, Depends(current_user
 
 User = Annotated[SessionUser, Depends(current_user)]
 Admin = Annotated[SessionUser, Depends(admin_user)]
+Reviewer = Annotated[SessionUser, Depends(reviewer_user)]
 CsrfForm = Annotated[str, Form()]
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _hours_since(moment: datetime) -> float:
+    return (datetime.now(UTC) - _aware(moment)).total_seconds() / 3600
+
+
 def _age(moment: datetime) -> str:
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    hours = (datetime.now(UTC) - moment).total_seconds() / 3600
+    hours = _hours_since(moment)
     if hours < 1:
         return f"{max(1, round(hours * 60))} min"
     if hours < 48:
         return f"{round(hours)} h"
     return f"{round(hours / 24)} d"
+
+
+def age_text(m: Catalogue, hours: float) -> str:
+    """'3 小时' / '3 h': the time a claim has waited, in the reader's language."""
+    if hours < 1:
+        return m.t("age_minutes", n=max(1, round(hours * 60)))
+    if hours < 48:
+        return m.t("age_hours", n=round(hours))
+    return m.t("age_days", n=round(hours / 24))
 
 
 def _patient(row: ClaimRow) -> tuple[str, str]:
@@ -152,20 +262,66 @@ def _patient(row: ClaimRow) -> tuple[str, str]:
     return "", ""
 
 
-def queue_entry(row: ClaimRow) -> dict[str, Any]:
+def _claimed_amount(row: ClaimRow) -> str | None:
+    """The invoices' 合计 added up, as read (None when no invoice total was read)."""
+    total = Decimal(0)
+    found = False
+    for document in row.result.get("documents", []):
+        if document["doc_type"] != DocType.MEDICAL_INVOICE.value:
+            continue
+        value = document["fields"].get("total_amount", {}).get("value")
+        try:
+            total += Decimal(str(value))
+            found = True
+        except (InvalidOperation, ValueError):
+            continue
+    return f"{total:.2f}" if found else None
+
+
+def decisions_of(corrections: list[CorrectionRow]) -> list[Decision]:
+    decisions = []
+    for c in corrections:
+        if c.action != DECISION:
+            continue
+        documents = c.new_value if isinstance(c.new_value, list) else []
+        decisions.append(
+            Decision(
+                kind=DecisionKind(c.key),
+                reviewer=c.reviewer,
+                at=c.at.strftime("%Y-%m-%d %H:%M:%S"),
+                reason=c.reason,
+                documents=[str(d) for d in documents],
+                status_before=str(c.old_value or ""),
+            )
+        )
+    return decisions
+
+
+def current_decision(row: ClaimRow, corrections: list[CorrectionRow]) -> DecisionKind | None:
+    """The latest decision, unless the claim was processed again after it (new documents)."""
+    latest = next((c for c in reversed(corrections) if c.action == DECISION), None)
+    if latest is None or _aware(latest.at) < _aware(row.updated_at):
+        return None
+    return DecisionKind(latest.key)
+
+
+def queue_entry(row: ClaimRow, corrections: list[CorrectionRow] | None = None) -> QueueEntry:
     name, number = _patient(row)
-    return {
-        "claim_id": row.claim_id,
-        "status": row.status,
-        "claim_type": row.claim_type,
-        "care_type": row.care_type,
-        "issue_codes": sorted({i["code"] for i in row.result.get("issues", [])}),
-        "missing_documents": row.result.get("missing_documents", []),
-        "patient_name": name,
-        "patient_id_number": number,
-        "age": _age(row.created_at),
-        "claimed_by": row.claimed_by,
-    }
+    return QueueEntry(
+        claim_id=row.claim_id,
+        status=row.status,
+        claim_type=row.claim_type,
+        care_type=row.care_type,
+        issue_codes=sorted({i["code"] for i in row.result.get("issues", [])}),
+        missing_documents=row.result.get("missing_documents", []),
+        patient_name=name,
+        patient_id_number=number,
+        age=_age(row.created_at),
+        age_hours=round(_hours_since(row.created_at), 2),
+        amount=_claimed_amount(row),
+        claimed_by=row.claimed_by,
+        decision=current_decision(row, corrections or []),
+    )
 
 
 def _field_states(result: dict[str, Any], confirmed: set[str]) -> dict[str, str]:
@@ -186,6 +342,16 @@ def _field_states(result: dict[str, Any], confirmed: set[str]) -> dict[str, str]
     return states
 
 
+def _page_next(path: str) -> str:
+    """Where a login should return after a form POST whose session had expired: the page."""
+    found = re.match(r"^/claims/([^/]+)/", path)
+    if found:
+        return f"/claims/{found.group(1)}"
+    if path.startswith("/api/uploads") or path == "/upload":
+        return "/upload"
+    return "/"
+
+
 def create_app(
     settings: Settings,
     store: ClaimStore,
@@ -198,7 +364,10 @@ def create_app(
     uploads = Uploads(store, objects, settings)
     limiter = LoginLimiter(settings.web_login_attempts, settings.web_login_window_seconds)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals["status_labels"] = STATUS_LABELS
+    templates.env.globals["age_text"] = age_text
+    templates.env.globals["table_columns"] = TABLE_COLUMNS
+    templates.env.globals["languages"] = list(Language)
+    templates.env.globals["default_reasons"] = DEFAULT_REASONS
 
     app = FastAPI(
         title="Yidi Claims Intake — review and upload",
@@ -211,32 +380,89 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.state.accounts = accounts
 
-    # -- sessions, roles, CSRF --------------------------------------------------------------
+    def render(
+        request: Request,
+        name: str,
+        user: SessionUser | None,
+        context: dict[str, Any],
+        status: int = 200,
+        language: Language | None = None,
+    ) -> Response:
+        chosen = language or (user.language if user else DEFAULT_LANGUAGE)
+        return templates.TemplateResponse(
+            request,
+            name,
+            {"user": user, "m": catalogue(chosen), "here": _here(request), **context},
+            status_code=status,
+        )
+
+    def _here(request: Request) -> str:
+        """This page, to come back to after switching language (one-off banners dropped)."""
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("saved", "at")]
+        query = f"?{urlencode(kept)}" if kept else ""
+        return _safe_next(f"{request.url.path}{query}")
+
+    # -- sessions, roles, CSRF, error pages ---------------------------------------------------
 
     def _secure(request: Request) -> bool:
         mode = settings.web_cookie_secure
         return mode == "always" or (mode == "auto" and request.url.scheme == "https")
 
+    def _visitor(request: Request) -> SessionUser | None:
+        return accounts.session_user(request.cookies.get(SESSION_COOKIE))
+
+    def error_page(request: Request, status: int, key: str, values: dict[str, str]) -> Response:
+        user = _visitor(request)
+        m = catalogue(user.language if user else DEFAULT_LANGUAGE)
+        known = key in m.error
+        message = m.error_text(key if known else f"status_{status}", **values)
+        return render(
+            request,
+            "error.html",
+            user,
+            {"status": status, "message": message, "code": key},
+            status=status,
+        )
+
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "log in first"}, status_code=401)
-        target = quote(request.url.path, safe="/")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        path = request.url.path if request.method == "GET" else _page_next(request.url.path)
+        target = quote(path, safe="/")
+        return RedirectResponse(f"/login?next={target}&expired=1", status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        if isinstance(exc, PageError):
+            return error_page(request, exc.status_code, exc.key, exc.values)
+        return error_page(request, exc.status_code, f"status_{exc.status_code}", {})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        return error_page(request, 422, "status_422", {})
 
     @app.exception_handler(IntakeError)
     async def _intake_error(request: Request, exc: IntakeError) -> Response:
         status = 503 if isinstance(exc, StorageUnavailableError) else 400
-        return JSONResponse({"detail": str(exc), "reason": exc.reason}, status_code=status)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc), "reason": exc.reason}, status_code=status)
+        return error_page(request, status, f"status_{status}", {})
 
     def _claim_row(claim_id: str) -> ClaimRow:
         try:
             validate_key_part(claim_id)
         except UnsafeKeyError as exc:
-            raise HTTPException(404, "no such claim") from exc
+            raise PageError(404, "no such claim", "no_claim") from exc
         row = store.get_claim(claim_id)
         if row is None:
-            raise HTTPException(404, "no such claim")
+            raise PageError(404, "no such claim", "no_claim")
         return row
 
     # -- public: health and login -----------------------------------------------------------
@@ -249,20 +475,37 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    def _login_language(value: str) -> Language:
+        try:
+            return Language(value)
+        except ValueError:
+            return DEFAULT_LANGUAGE
+
     def login_form(
-        request: Request, csrf: str, next: str, error: str, status: int = 200
+        request: Request,
+        csrf: str,
+        next: str,
+        error: str,
+        status: int = 200,
+        language: Language = DEFAULT_LANGUAGE,
+        expired: bool = False,
     ) -> Response:
-        return templates.TemplateResponse(
+        return render(
             request,
             "login.html",
-            {"csrf": csrf, "next": _safe_next(next), "error": error, "user": None},
-            status_code=status,
+            None,
+            {"csrf": csrf, "next": _safe_next(next), "error": error, "expired": expired},
+            status=status,
+            language=language,
         )
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_page(request: Request, next: str = "/claims", error: str = "") -> Response:
+    def login_page(
+        request: Request, next: str = "/", lang: str = "", expired: str = ""
+    ) -> Response:
         token = secrets.token_urlsafe(24)
-        response = login_form(request, token, next, error)
+        language = _login_language(lang)
+        response = login_form(request, token, next, "", language=language, expired=bool(expired))
         response.set_cookie(
             LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
         )
@@ -274,20 +517,23 @@ def create_app(
         username: Annotated[str, Form(max_length=64)],
         password: Annotated[str, Form(max_length=256)],
         csrf_token: CsrfForm,
-        next: Annotated[str, Form()] = "/claims",
+        next: Annotated[str, Form()] = "/",
+        lang: Annotated[str, Form()] = "",
     ) -> Response:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
         if not expected or not hmac.compare_digest(expected, csrf_token):
-            raise HTTPException(403, "the login form is out of date: reload the page")
+            raise PageError(403, "the login form is out of date: reload the page", "login_csrf")
+        language = _login_language(lang)
+        m = catalogue(language)
         address = request.client.host if request.client else "?"
         wait = limiter.blocked_for(address, username)
         if wait:
-            message = f"Too many failed logins: try again in {int(wait)} s."
-            return login_form(request, expected, next, message, 429)
+            message = m.t("login_blocked", seconds=int(wait))
+            return login_form(request, expected, next, message, 429, language)
         if not accounts.verify(username, password):
             limiter.failed(address, username)
             log.info("failed login for a user from %s", address)
-            return login_form(request, expected, next, "Wrong user name or password.", 401)
+            return login_form(request, expected, next, m.t("login_wrong"), 401, language)
         limiter.succeeded(address, username)
         response = RedirectResponse(_safe_next(next), status_code=303)
         response.set_cookie(
@@ -309,79 +555,119 @@ def create_app(
         response.delete_cookie(SESSION_COOKIE)
         return response
 
+    @app.post("/settings/language", include_in_schema=False)
+    def language_form(
+        user: User,
+        csrf_token: CsrfForm,
+        language: Annotated[Language, Form()],
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        """The user's language for every page from now on (stored with the account)."""
+        check_csrf(user, csrf_token)
+        accounts.set_language(user.username, language)
+        return RedirectResponse(_safe_next(next), status_code=303)
+
     # -- review queue -------------------------------------------------------------------------
 
-    def _queue(status: str, claim_type: str, code: str) -> list[dict[str, Any]]:
+    def _queue(
+        status: str, claim_type: str, code: str, sort: str = "age", decided: bool = False
+    ) -> list[QueueEntry]:
         statuses = [status] if status in ALL_STATUSES else QUEUE_STATUSES
         rows = store.list_claims(statuses)
-        entries = [queue_entry(r) for r in rows]
+        entries = [queue_entry(r, store.corrections(r.claim_id)) for r in rows]
+        if not status and not decided:
+            entries = [e for e in entries if e.decision is None]
         if claim_type:
-            entries = [e for e in entries if e["claim_type"] == claim_type]
+            entries = [e for e in entries if e.claim_type == claim_type]
         if code:
-            entries = [e for e in entries if code in e["issue_codes"]]
+            entries = [e for e in entries if code in e.issue_codes]
+        if sort == "amount":
+            entries.sort(key=lambda e: Decimal(e.amount or "0"), reverse=True)
         return entries
+
+    def _counts() -> dict[str, int]:
+        counts = dict.fromkeys(ALL_STATUSES, 0)
+        for row in store.list_claims():
+            counts[row.status] = counts.get(row.status, 0) + 1
+        return counts
 
     @app.get("/", include_in_schema=False)
     def home(user: User) -> Response:
-        return RedirectResponse("/claims", status_code=303)
+        return RedirectResponse("/claims" if user.is_reviewer else "/upload", status_code=303)
 
     @app.get("/claims", response_class=HTMLResponse, include_in_schema=False)
     def queue_page(
-        request: Request, user: User, status: str = "", claim_type: str = "", code: str = ""
+        request: Request,
+        user: Reviewer,
+        status: str = "",
+        claim_type: str = "",
+        code: str = "",
+        sort: str = "age",
+        saved: str = "",
     ) -> Response:
-        entries = _queue(status, claim_type, code)
-        all_codes = sorted({c for e in _queue(status, "", "") for c in e["issue_codes"]})
-        return templates.TemplateResponse(
+        sort = sort if sort in SORTS else "age"
+        entries = _queue(status, claim_type, code, sort)
+        all_codes = sorted({c for e in _queue(status, "", "") for c in e.issue_codes})
+        return render(
             request,
             "queue.html",
+            user,
             {
-                "user": user,
                 "entries": entries,
-                "filters": {"status": status, "claim_type": claim_type, "code": code},
+                "filters": {"status": status, "claim_type": claim_type, "code": code, "sort": sort},
                 "statuses": ALL_STATUSES,
                 "claim_types": [c.value for c in ClaimType],
                 "codes": all_codes,
+                "sorts": SORTS,
+                "counts": _counts(),
+                "flash": saved if saved in FLASH_KEYS else "",
             },
         )
 
     @app.get("/api/claims", tags=["review"])
     def queue_api(
-        user: User, status: str = "", claim_type: str = "", code: str = ""
-    ) -> list[dict[str, Any]]:
-        """The review queue (needs_review and rejected by default), oldest first."""
-        return _queue(status, claim_type, code)
+        user: Reviewer, status: str = "", claim_type: str = "", code: str = "", sort: str = "age"
+    ) -> list[QueueEntry]:
+        """The review queue (needs_review and rejected, undecided, by default), oldest first;
+        `sort=amount` puts the largest claimed amounts first."""
+        return _queue(status, claim_type, code, sort if sort in SORTS else "age")
 
     def _take(claim_id: str, user: SessionUser) -> str:
         _claim_row(claim_id)
         holder = store.take_claim(claim_id, user.username)
         if holder != user.username:
-            raise HTTPException(409, f"claim {claim_id} is being reviewed by {holder}")
+            raise PageError(
+                409,
+                f"claim {claim_id} is being reviewed by {holder}",
+                "held",
+                holder=str(holder),
+            )
         return holder
 
     def _release(claim_id: str, user: SessionUser) -> None:
         _claim_row(claim_id)
         if not store.release_claim(claim_id, user.username, force=user.is_admin):
-            raise HTTPException(409, f"claim {claim_id} is not held by you")
+            raise PageError(409, f"claim {claim_id} is not held by you", "not_holder")
 
     @app.post("/claims/{claim_id}/take", include_in_schema=False)
-    def take_form(claim_id: str, user: User, csrf_token: CsrfForm) -> Response:
+    def take_form(claim_id: str, user: Reviewer, csrf_token: CsrfForm) -> Response:
         check_csrf(user, csrf_token)
         _take(claim_id, user)
         return RedirectResponse(f"/claims/{quote(claim_id)}", status_code=303)
 
     @app.post("/claims/{claim_id}/release", include_in_schema=False)
-    def release_form(claim_id: str, user: User, csrf_token: CsrfForm) -> Response:
+    def release_form(claim_id: str, user: Reviewer, csrf_token: CsrfForm) -> Response:
         check_csrf(user, csrf_token)
         _release(claim_id, user)
         return RedirectResponse("/claims", status_code=303)
 
     @app.post("/api/claims/{claim_id}/take", tags=["review"], dependencies=[Depends(api_csrf)])
-    def take_api(claim_id: str, user: User) -> dict[str, str]:
+    def take_api(claim_id: str, user: Reviewer) -> dict[str, str]:
         """Take a claim for review, so no other reviewer works on it at the same time."""
         return {"claim_id": claim_id, "claimed_by": _take(claim_id, user)}
 
     @app.post("/api/claims/{claim_id}/release", tags=["review"], dependencies=[Depends(api_csrf)])
-    def release_api(claim_id: str, user: User) -> dict[str, str]:
+    def release_api(claim_id: str, user: Reviewer) -> dict[str, str]:
         """Give a claim back to the queue (admins may release anyone's)."""
         _release(claim_id, user)
         return {"claim_id": claim_id, "claimed_by": ""}
@@ -390,9 +676,10 @@ def create_app(
 
     def _claim_view(row: ClaimRow) -> dict[str, Any]:
         result = row.result
+        corrections = store.corrections(row.claim_id)
         confirmed = store.confirmed_fields(row.claim_id)
         return {
-            "claim": queue_entry(row),
+            "claim": queue_entry(row, corrections).model_dump(mode="json"),
             "result": result,
             "states": _field_states(result, confirmed),
             "audit": [
@@ -406,48 +693,102 @@ def create_app(
                     "new": c.new_value,
                     "reason": c.reason,
                 }
-                for c in store.corrections(row.claim_id)
+                for c in corrections
             ],
-            "rotations": _rotations(row.claim_id),
+            "rotations": _rotations(corrections),
+            "decisions": [d.model_dump(mode="json") for d in decisions_of(corrections)],
             "history": store.status_history(row.claim_id),
         }
 
-    def _rotations(claim_id: str) -> dict[str, int]:
+    def _rotations(corrections: list[CorrectionRow]) -> dict[str, int]:
         turns: dict[str, int] = {}
-        for c in store.corrections(claim_id):
+        for c in corrections:
             if c.action == "rotate":
                 turns[c.doc_id] = int(c.new_value or 0) % 360
         return turns
 
-    @app.get("/claims/{claim_id}", response_class=HTMLResponse, include_in_schema=False)
-    def claim_page(request: Request, claim_id: str, user: User, saved: str = "") -> Response:
-        row = _claim_row(claim_id)
-        return templates.TemplateResponse(
+    def _page_views(row: ClaimRow, rotations: dict[str, int]) -> dict[str, list[PageView]]:
+        """Each document's page images with their size (so the layout does not jump)."""
+        wanted = [
+            (document["id"], document["file"], page, rotations.get(document["id"], 0))
+            for document in row.result.get("documents", [])
+            for page in document["pages"]
+        ]
+
+        def view(item: tuple[str, str, int, int]) -> tuple[str, PageView]:
+            doc_id, name, page, turn = item
+            size: tuple[int, int] | None = None
+            try:
+                data = page_png(objects, settings, row.claim_id, name, page)
+                size = png_size(data) if data else None
+            except Exception as exc:  # a missing image must not break the page; it shows 404
+                log.warning("no page image for %s page %d: %s", name, page, exc)
+            if size and turn in (90, 270):
+                size = (size[1], size[0])
+            url = f"/claims/{quote(row.claim_id)}/files/{quote(name)}/pages/{page}.png"
+            return doc_id, PageView(
+                index=page,
+                url=f"{url}?turn={turn}" if turn else url,
+                width=size[0] if size else None,
+                height=size[1] if size else None,
+                turn=turn,
+            )
+
+        views: dict[str, list[PageView]] = {}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for doc_id, page_view in pool.map(view, wanted):
+                views.setdefault(doc_id, []).append(page_view)
+        return views
+
+    def _claim_page(
+        request: Request,
+        user: SessionUser,
+        row: ClaimRow,
+        flash: str = "",
+        problem: CorrectionProblem | None = None,
+        status: int = 200,
+    ) -> Response:
+        view = _claim_view(row)
+        return render(
             request,
             "claim.html",
+            user,
             {
-                "user": user,
-                **_claim_view(row),
+                **view,
+                "pages": _page_views(row, view["rotations"]),
                 "doc_types": [t.value for t in DocType],
                 "record_fields": {t.value: list(RECORD_TYPES[t].model_fields) for t in DocType},
-                "saved": saved,
+                "flash": flash,
+                "problem": problem,
+                "mine": row.claimed_by == user.username,
+                "decision_kinds": list(DecisionKind),
+                "returnable": [t.value for t in DocType if t is not DocType.OTHER],
             },
+            status=status,
         )
 
+    @app.get("/claims/{claim_id}", response_class=HTMLResponse, include_in_schema=False)
+    def claim_page(request: Request, claim_id: str, user: Reviewer, saved: str = "") -> Response:
+        row = _claim_row(claim_id)
+        flash = saved if saved in FLASH_KEYS else ""
+        return _claim_page(request, user, row, flash)
+
     @app.get("/api/claims/{claim_id}", tags=["review"])
-    def claim_api(claim_id: str, user: User) -> dict[str, Any]:
-        """A claim's result, field states, audit trail and status history."""
+    def claim_api(claim_id: str, user: Reviewer) -> dict[str, Any]:
+        """A claim's result, field states, decisions, audit trail and status history."""
         return _claim_view(_claim_row(claim_id))
 
     @app.get("/claims/{claim_id}/files/{name}/pages/{page}.png", include_in_schema=False)
-    def page_image(claim_id: str, name: str, page: int, user: User) -> Response:
+    def page_image(claim_id: str, name: str, page: int, user: Reviewer, turn: int = 0) -> Response:
         row = _claim_row(claim_id)
         files = {d["file"] for d in row.result.get("documents", [])}
         if name not in files or not 0 <= page < 1000:
-            raise HTTPException(404, "no such page")
+            raise PageError(404, "no such page", "no_page")
         data = page_png(objects, settings, claim_id, name, page)
         if data is None:
-            raise HTTPException(404, "no such page")
+            raise PageError(404, "no such page", "no_page")
+        if turn % 360:
+            data = turned_png(data, turn)
         return Response(data, media_type="image/png", headers={"Cache-Control": "private"})
 
     def _correct(claim_id: str, user: SessionUser, change: CorrectionIn) -> dict[str, Any]:
@@ -455,8 +796,10 @@ def create_app(
         if change.action not in ACTIONS:
             raise HTTPException(400, f"unknown action {change.action!r}; one of {ACTIONS}")
         if row.claimed_by != user.username:
-            raise HTTPException(
-                409, "take the claim first: corrections are made by the reviewer holding it"
+            raise PageError(
+                409,
+                "take the claim first: corrections are made by the reviewer holding it",
+                "take_first",
             )
         documents = {d["id"]: d for d in row.result.get("documents", [])}
         if change.doc_id not in documents:
@@ -470,17 +813,20 @@ def create_app(
             old = current_value(document, change.key)
             if change.action == "confirm":
                 new = old
+                check_field_value(document, change.key, current_typed_value(document, change.key))
+            elif isinstance(change.value, list):
+                parse_table_value(document.doc_type, change.key, change.value)
             else:
-                from flows.review import parse_field_value
-
-                parse_field_value(document.doc_type, change.key, change.value)
+                typed = parse_field_value(document.doc_type, change.key, change.value)
+                check_field_value(document, change.key, typed)
         elif change.action == "doc_type":
             if change.value not in {t.value for t in DocType}:
                 raise HTTPException(400, f"unknown document type {change.value!r}")
             old = document.doc_type.value
         elif change.action == "rotate":
-            old = _rotations(claim_id).get(change.doc_id, 0)
-            new = (old + 90) % 360
+            old = _rotations(store.corrections(claim_id)).get(change.doc_id, 0)
+            step = {"left": 270, "reset": -old}.get(str(change.value), 90)
+            new = (old + step) % 360
         store.add_correction(
             claim_id,
             change.doc_id,
@@ -495,43 +841,135 @@ def create_app(
             return row.result
         return reprocess(claim_id)
 
+    def _flash_key(change: CorrectionIn) -> str:
+        if change.action in ("edit", "confirm") and change.key in TABLE_COLUMNS:
+            return "table"
+        return {"edit": "saved"}.get(change.action, change.action)
+
+    def _submit_correction(
+        request: Request, claim_id: str, user: SessionUser, change: CorrectionIn
+    ) -> Response:
+        try:
+            _correct(claim_id, user, change)
+        except CorrectionError as exc:
+            m = catalogue(user.language)
+            label = m.field_label(exc.field or change.key)
+            problem = CorrectionProblem(
+                message=m.error_text(f"correction_{exc.kind}", field=label),
+                doc_id=change.doc_id,
+                key=change.key,
+                value=change.value if isinstance(change.value, str) else "",
+            )
+            return _claim_page(request, user, _claim_row(claim_id), problem=problem, status=400)
+        ref = quote(f"{change.doc_id}:{change.key}")
+        return RedirectResponse(
+            f"/claims/{quote(claim_id)}?saved={_flash_key(change)}&at={ref}", status_code=303
+        )
+
     @app.post("/claims/{claim_id}/corrections", include_in_schema=False)
     def correct_form(
+        request: Request,
         claim_id: str,
-        user: User,
+        user: Reviewer,
         csrf_token: CsrfForm,
-        doc_id: Annotated[str, Form()],
-        action: Annotated[str, Form()],
-        key: Annotated[str, Form()] = "",
-        value: Annotated[str, Form()] = "",
-        reason: Annotated[str, Form()] = "",
+        doc_id: Annotated[str, Form(max_length=300)],
+        action: Annotated[str, Form(max_length=16)],
+        key: Annotated[str, Form(max_length=64)] = "",
+        value: Annotated[str, Form(max_length=2000)] = "",
+        reason: Annotated[str, Form(max_length=500)] = "",
     ) -> Response:
         check_csrf(user, csrf_token)
         change = CorrectionIn(doc_id=doc_id, key=key, action=action, value=value, reason=reason)
-        try:
-            result = _correct(claim_id, user, change)
-        except CorrectionError as exc:
-            return RedirectResponse(
-                f"/claims/{quote(claim_id)}?saved={quote('error: ' + str(exc))}", status_code=303
-            )
-        message = f"saved; the claim is now {STATUS_LABELS.get(result['status'], result['status'])}"
-        return RedirectResponse(
-            f"/claims/{quote(claim_id)}?saved={quote(message)}",
-            status_code=303,
+        return _submit_correction(request, claim_id, user, change)
+
+    @app.post("/claims/{claim_id}/tables", include_in_schema=False)
+    async def table_form(request: Request, claim_id: str, user: Reviewer) -> Response:
+        """A table field (`items`, `lines`) saved whole: one form field per column, per row."""
+        form = await request.form()
+        check_csrf(user, str(form.get("csrf_token") or ""))
+        key = str(form.get("key") or "")
+        columns = TABLE_COLUMNS.get(key)
+        if columns is None:
+            raise PageError(400, f"no table {key!r}", "status_400")
+        cells = [[str(v) for v in form.getlist(f"c_{column}")] for column in columns]
+        count = max((len(c) for c in cells), default=0)
+        if count > 2000 or any(len(c) not in (0, count) for c in cells):
+            raise PageError(400, "the table's columns differ in length", "status_400")
+        rows = [
+            {column: (cells[i][r] if cells[i] else "") for i, column in enumerate(columns)}
+            for r in range(count)
+        ]
+        action = "confirm" if form.get("action") == "confirm" else "edit"
+        change = CorrectionIn(
+            doc_id=str(form.get("doc_id") or "")[:300],
+            key=key,
+            action=action,
+            value=rows if action == "edit" else "",
+            reason=str(form.get("reason") or "")[:500],
         )
+        return _submit_correction(request, claim_id, user, change)
 
     @app.post(
         "/api/claims/{claim_id}/corrections", tags=["review"], dependencies=[Depends(api_csrf)]
     )
-    def correct_api(claim_id: str, change: CorrectionIn, user: User) -> dict[str, Any]:
-        """Edit or confirm a field, change a document's type, rotate or reject a page; the
-        claim is validated again at once and its new status returned."""
+    def correct_api(claim_id: str, change: CorrectionIn, user: Reviewer) -> dict[str, Any]:
+        """Edit or confirm a field (a table field takes a list of rows), change a document's
+        type, rotate or reject a page; the claim is validated again at once and its new status
+        returned. A value that fails its own check (an ID number's check digit) is refused."""
         result = _correct(claim_id, user, change)
         return {"status": result["status"], "issues": result["issues"]}
 
+    def _decide(claim_id: str, user: SessionUser, decision: DecisionIn) -> Decision:
+        row = _claim_row(claim_id)
+        if row.claimed_by != user.username:
+            raise PageError(409, "take the claim first to decide on it", "take_first")
+        if decision.kind is DecisionKind.REJECT and not decision.reason.strip():
+            raise PageError(400, "a rejection needs a reason", "decision_reason")
+        if decision.kind is DecisionKind.RETURN and not (
+            decision.documents or decision.reason.strip()
+        ):
+            raise PageError(400, "say what the claimant must bring", "decision_documents")
+        if decision.kind is DecisionKind.APPROVE:
+            if row.status == ClaimStatus.INCOMPLETE.value:
+                raise PageError(400, "documents are missing: return the claim", "approve_missing")
+            if row.status != ClaimStatus.COMPLETE.value and not decision.reason.strip():
+                raise PageError(400, "approving an open claim needs a reason", "approve_reason")
+        documents = [d.value for d in decision.documents]
+        store.add_correction(
+            claim_id,
+            "",
+            decision.kind.value,
+            DECISION,
+            row.status,
+            documents,
+            user.username,
+            decision.reason.strip(),
+        )
+        store.release_claim(claim_id, user.username)
+        return decisions_of(store.corrections(claim_id))[-1]
+
+    @app.post("/claims/{claim_id}/decision", include_in_schema=False)
+    async def decision_form(request: Request, claim_id: str, user: Reviewer) -> Response:
+        form = await request.form()
+        check_csrf(user, str(form.get("csrf_token") or ""))
+        try:
+            kind = DecisionKind(str(form.get("kind") or ""))
+            documents = [DocType(str(d)) for d in form.getlist("documents")]
+        except ValueError as exc:
+            raise PageError(400, "unknown decision", "status_400") from exc
+        reason = str(form.get("reason") or "")[:500]
+        _decide(claim_id, user, DecisionIn(kind=kind, reason=reason, documents=documents))
+        return RedirectResponse("/claims?saved=decided", status_code=303)
+
+    @app.post("/api/claims/{claim_id}/decision", tags=["review"], dependencies=[Depends(api_csrf)])
+    def decision_api(claim_id: str, decision: DecisionIn, user: Reviewer) -> Decision:
+        """Approve, return to the claimant (naming the documents to bring) or reject, with a
+        reason; recorded in the audit trail, and the claim leaves the queue."""
+        return _decide(claim_id, user, decision)
+
     @app.get("/api/claims/{claim_id}/audit", tags=["review"])
-    def audit_api(claim_id: str, user: User) -> list[dict[str, Any]]:
-        """Who changed what, when, from which value to which, and why."""
+    def audit_api(claim_id: str, user: Reviewer) -> list[dict[str, Any]]:
+        """Who changed or decided what, when, from which value to which, and why."""
         audit: list[dict[str, Any]] = _claim_view(_claim_row(claim_id))["audit"]
         return audit
 
@@ -539,15 +977,37 @@ def create_app(
 
     @app.get("/upload", response_class=HTMLResponse, include_in_schema=False)
     def upload_page(request: Request, user: User) -> Response:
-        return templates.TemplateResponse(
+        m = catalogue(user.language)
+        words = {
+            "doc_type": m.doc_type,
+            "advice": m.advice,
+            "quality": m.quality,
+            "ui": {k: v for k, v in m.ui.items() if k.startswith("up_")},
+        }
+        return render(
             request,
             "upload.html",
+            user,
             {
-                "user": user,
                 "claim_types": [c.value for c in ClaimType],
                 "care_types": [c.value for c in CareType],
+                "words": words,
+                "returned": _returned_claims(user),
             },
         )
+
+    def _returned_claims(user: SessionUser) -> list[Decision]:
+        """The claimant's claims a reviewer returned: what to bring, by name."""
+        found: list[Decision] = []
+        for claim_id in uploads.claims_of(user.username):
+            row = store.get_claim(claim_id)
+            if row is None:
+                continue
+            corrections = store.corrections(claim_id)
+            if current_decision(row, corrections) is DecisionKind.RETURN:
+                decision = decisions_of(corrections)[-1]
+                found.append(decision.model_copy(update={"status_before": claim_id}))
+        return found
 
     def _draft_json(claim_id: str, user: SessionUser) -> dict[str, Any]:
         draft = uploads.draft(claim_id, user.username)
@@ -602,21 +1062,33 @@ def create_app(
         return {"name": name, **verdict.as_json(), **_draft_json(claim_id, user)}
 
     @app.post("/api/uploads/{claim_id}/submit", tags=["upload"], dependencies=[Depends(api_csrf)])
-    def submit_upload(claim_id: str, user: User) -> dict[str, Any]:
-        """Hand the claim to the pipeline (it writes claim.json beside the photos)."""
+    def submit_upload(claim_id: str, user: User) -> Response:
+        """Hand the claim to the pipeline (it writes claim.json beside the photos); refused,
+        naming them, while required documents are missing."""
         _own_draft(claim_id, user)
         try:
             uploads.submit(claim_id, user.username)
         except UploadError as exc:
-            raise HTTPException(400, str(exc)) from exc
-        return _draft_json(claim_id, user)
+            m = catalogue(user.language)
+            if exc.missing:
+                names = "、".join(m.doc_type_label(slot) for slot in exc.missing)
+                detail = m.error_text("upload_missing", documents=names)
+            else:
+                detail = m.error_text("upload_no_photo")
+            return JSONResponse(
+                {"detail": detail, "missing": exc.missing, "reason": exc.reason}, status_code=400
+            )
+        return JSONResponse(_draft_json(claim_id, user))
 
     # -- admin ----------------------------------------------------------------------------------
 
     @app.get("/admin/users", response_class=HTMLResponse, include_in_schema=False)
     def users_page(request: Request, user: Admin) -> Response:
-        return templates.TemplateResponse(
-            request, "users.html", {"user": user, "users": accounts.users(), "error": ""}
+        return render(
+            request,
+            "users.html",
+            user,
+            {"users": accounts.users(), "error": "", "roles": list(Role)},
         )
 
     @app.post("/admin/users", include_in_schema=False)
@@ -634,11 +1106,12 @@ def create_app(
             accounts.add_user(username, password, role)
         except IntakeError as exc:
             error = str(exc)
-        return templates.TemplateResponse(
+        return render(
             request,
             "users.html",
-            {"user": user, "users": accounts.users(), "error": error},
-            status_code=400 if error else 200,
+            user,
+            {"users": accounts.users(), "error": error, "roles": list(Role)},
+            status=400 if error else 200,
         )
 
     @app.get("/api/admin/users", tags=["admin"])
@@ -649,18 +1122,22 @@ def create_app(
     return app
 
 
+DEFAULT_REASONS = {
+    "edit": "value corrected against the page image",
+    "confirm": "value confirmed against the page image",
+    "doc_type": "document type corrected",
+    "unreadable": "page unreadable: new photo requested from the claimant",
+    "rotate": "page turned for reading",
+}
+
+
 def _default_reason(action: str) -> str:
-    return {
-        "edit": "value corrected against the page image",
-        "confirm": "value confirmed against the page image",
-        "doc_type": "document type corrected",
-        "unreadable": "page unreadable: new photo requested from the claimant",
-        "rotate": "page turned for reading",
-    }.get(action, "")
+    """The audit trail's reason when the reviewer gave none (stored in English, shown translated)."""
+    return DEFAULT_REASONS.get(action, "")
 
 
 def _safe_next(target: str) -> str:
     """Only same-site paths: never redirect a login to another host."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/claims"
+        return "/"
     return target

@@ -2,12 +2,14 @@
 
 Image pages are prepared exactly as the pipeline prepared them (turned, flattened,
 straightened), so the relative field boxes fall where they were read. Text-layer PDF pages are
-rendered with pypdfium2. PNGs are cached under the state dir by claim, file and page.
+rendered with pypdfium2. PNGs are cached under the state dir by claim, file and page. A page
+a reviewer turned is served turned (the image itself, so the layout keeps its real size).
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import tempfile
 from pathlib import Path
 
@@ -20,6 +22,11 @@ from pipeline.settings import Settings
 from pipeline.storage import ObjectStore, upload_key
 
 VIEW_WIDTH = 1100
+TURNS = {
+    90: cv2.ROTATE_90_CLOCKWISE,
+    180: cv2.ROTATE_180,
+    270: cv2.ROTATE_90_COUNTERCLOCKWISE,
+}
 
 
 def _cache_path(settings: Settings, claim_id: str, name: str, page: int) -> Path:
@@ -75,3 +82,23 @@ def page_png(
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_bytes(data)
     return data
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+def turned_png(data: bytes, turn: int) -> bytes:
+    """The page PNG turned clockwise by `turn` degrees (0, 90, 180 or 270)."""
+    code = TURNS.get(turn % 360)
+    if code is None:
+        return data
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise IntakeError("the page image could not be decoded")
+    ok, encoded = cv2.imencode(".png", cv2.rotate(image, code))
+    if not ok:
+        raise IntakeError("the page image could not be encoded")
+    return encoded.tobytes()

@@ -3,7 +3,9 @@
 The browser PUTs each photo to a presigned URL under `claims/<claim_id>/` (the app never
 carries the bytes in); the app then reads the stored photo back and judges it with the same
 image checks the pipeline uses (blur, glare, cut-off, resolution). The claim becomes pending
-for the pipeline only when the claimant submits it: that writes its `claim.json`.
+for the pipeline only when the claimant submits it: that writes its `claim.json`, and only
+once every required document has a usable photo (or PDF). A photo with a warning (glare, a
+black-and-white copy) keeps its advice; a copy where the original is required must be retaken.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flows.claim import MANIFEST
@@ -44,8 +46,15 @@ RETAKE_ADVICE = {
 }
 
 
+ORIGINALS = frozenset({"medical_invoice", "id_card", "social_security_card"})
+
+
 class UploadError(IntakeError):
     reason = "upload_refused"
+
+    def __init__(self, message: str, missing: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing or []
 
 
 def _now() -> datetime:
@@ -89,6 +98,7 @@ def checklist(manifest: ClaimManifest, files: dict[str, Any]) -> list[dict[str, 
             {
                 "slot": slot,
                 "name": " or ".join(NAMES.get(o.value, o.value) for o in options),
+                "options": [o.value for o in options],
                 "done": any(o.value in provided for o in options),
             }
         )
@@ -99,17 +109,23 @@ def judge_photo(path: Path, settings: Settings) -> Verdict:
     """The pipeline's own image checks on the first page of an uploaded photo."""
     try:
         first = next(iter(iter_page_images(path, settings)), None)
-    except IntakeError as exc:
-        return Verdict(False, [exc.reason], [str(exc)])
+    except IntakeError as exc:  # named as uploaded, not as the server's scratch copy
+        return Verdict(False, [exc.reason], [str(exc.rename(path.name, path))])
     if not isinstance(first, PageImage):
         return Verdict(True, [], [])  # a PDF with a text layer: nothing to judge
     flags = [QualityFlag(f) for f in first.quality.flags]
-    retake = [f for f in flags if f is not QualityFlag.GRAYSCALE_COPY]
     return Verdict(
         usable=first.quality.usable,
         flags=[f.value for f in flags],
-        advice=[RETAKE_ADVICE[f] for f in retake if f in RETAKE_ADVICE],
+        advice=[RETAKE_ADVICE[f] for f in flags if f in RETAKE_ADVICE],
     )
+
+
+def for_slot(verdict: Verdict, slot: str) -> Verdict:
+    """A black-and-white copy is no good where the original is required."""
+    if slot in ORIGINALS and QualityFlag.GRAYSCALE_COPY.value in verdict.flags:
+        return Verdict(False, verdict.flags, verdict.advice)
+    return verdict
 
 
 class Uploads:
@@ -183,6 +199,7 @@ class Uploads:
             with tempfile.TemporaryDirectory(prefix="intake-upload-") as work:
                 local = self.objects.get_file(key, Path(work) / name)
                 verdict = judge_photo(local, self.settings)
+            verdict = for_slot(verdict, str(draft.files[name].get("slot", "")))
         self._update_files(claim_id, name, {**draft.files[name], "verdict": verdict.as_json()})
         return verdict
 
@@ -194,6 +211,11 @@ class Uploads:
         draft = self.draft(claim_id, owner)
         if not any((f.get("verdict") or {}).get("usable") for f in draft.files.values()):
             raise UploadError("add at least one usable photo before submitting")
+        missing = [item["slot"] for item in self.checklist(draft) if not item["done"]]
+        if missing:
+            raise UploadError(
+                f"required documents are missing: {', '.join(missing)}", missing=missing
+            )
         manifest = json.dumps(draft.manifest, ensure_ascii=False).encode()
         self.objects.put_bytes(claim_id, MANIFEST, manifest, "application/json")
         with self.store.session() as session:
@@ -201,6 +223,16 @@ class Uploads:
             assert row is not None
             row.submitted_at = row.submitted_at or _now()
             return row
+
+    def claims_of(self, owner: str) -> list[str]:
+        """The claims this claimant submitted, newest first."""
+        with self.store.session() as session:
+            rows = session.scalars(
+                select(DraftRow.claim_id)
+                .where(DraftRow.owner == owner, DraftRow.submitted_at.is_not(None))
+                .order_by(DraftRow.created_at.desc())
+            )
+            return list(rows)
 
     def _update_files(self, claim_id: str, name: str, entry: dict[str, Any]) -> None:
         with self.store.session() as session:

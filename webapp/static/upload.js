@@ -1,24 +1,59 @@
-// Mobile upload: start a claim, PUT each photo straight to S3 by presigned URL, show the verdict.
+// Upload page: start a claim, PUT each photo or PDF straight to S3 by presigned URL, show the
+// verdict with its advice, keep the draft across reloads, submit only when nothing is missing.
 (function () {
   "use strict";
   const root = document.querySelector("section.upload");
   const csrf = root.dataset.csrf;
+  const words = JSON.parse(document.getElementById("words").textContent);
+  const STORAGE_KEY = "intake-upload-draft";
   let claimId = null;
 
-  async function api(path, body) {
+  function t(key, values) {
+    let text = words.ui[key] || key;
+    Object.entries(values || {}).forEach(([name, value]) => {
+      text = text.split(`{${name}}`).join(String(value));
+    });
+    return text;
+  }
+
+  function docName(slot) {
+    return words.doc_type[slot] || slot;
+  }
+
+  function itemName(item) {
+    return (item.options || [item.slot]).map(docName).join(t("up_or"));
+  }
+
+  async function api(path, body, method) {
     const response = await fetch(path, {
-      method: "POST",
+      method: method || "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body || {}),
+      body: method === "GET" ? undefined : JSON.stringify(body || {}),
       credentials: "same-origin",
     });
     const data = await response.json();
-    if (!response.ok) throw new Error(data.detail || response.statusText);
+    if (!response.ok) {
+      const error = new Error(typeof data.detail === "string" ? data.detail : response.statusText);
+      error.status = response.status;
+      throw error;
+    }
     return data;
   }
 
   function say(text) {
     document.getElementById("message").textContent = text;
+  }
+
+  function verdictText(verdict) {
+    const advice = (verdict.flags || []).map((flag, i) => words.advice[flag] || (verdict.advice || [])[i] || flag);
+    if (verdict.usable) return advice.length ? `${t("up_usable_but")}${advice.join("；")}` : t("up_usable");
+    return `${t("up_retake")}${advice.join("；") || (verdict.advice || []).join("；")}`;
+  }
+
+  function showVerdict(li, verdict) {
+    const span = li.querySelector(".verdict");
+    span.className = "verdict " + (verdict.usable ? (verdict.flags.length ? "warn" : "ok") : "retake");
+    span.textContent = verdictText(verdict);
   }
 
   function render(state) {
@@ -28,18 +63,32 @@
       state.checklist.forEach((item) => {
         const li = template.content.firstElementChild.cloneNode(true);
         li.dataset.slot = item.slot;
-        li.querySelector(".slot-name").textContent = item.name;
-        li.querySelector("input").addEventListener("change", (e) => upload(item.slot, li, e.target));
+        li.querySelector(".slot-name").textContent = itemName(item);
+        const input = li.querySelector("input");
+        input.setAttribute("aria-label", t("up_choose_for", { doc: itemName(item) }));
+        input.addEventListener("change", (e) => upload(item.slot, li, e.target));
         list.appendChild(li);
       });
     }
     state.checklist.forEach((item) => {
       const li = list.querySelector(`li[data-slot="${item.slot}"]`);
-      if (li) li.classList.toggle("done", item.done);
+      if (!li) return;
+      li.classList.toggle("done", item.done);
+      const files = Object.values(state.files || {}).filter((f) => f.slot === item.slot && f.verdict);
+      if (files.length && !li.querySelector(".verdict").textContent) showVerdict(li, files[files.length - 1].verdict);
     });
-    const missing = state.checklist.filter((i) => !i.done).map((i) => i.name);
-    document.getElementById("submit").disabled = state.submitted || missing.length === state.checklist.length;
-    if (!state.submitted) say(missing.length ? `Still missing: ${missing.join("; ")}` : "Everything required is in.");
+    const missing = state.checklist.filter((i) => !i.done).map(itemName);
+    document.getElementById("submit").disabled = state.submitted || missing.length > 0;
+    if (state.submitted) say(t("up_submitted", { claim: state.claim_id }));
+    else say(missing.length ? t("up_missing", { docs: missing.join("、") }) : t("up_all_in"));
+  }
+
+  function show(state) {
+    claimId = state.claim_id;
+    document.getElementById("claim-id").textContent = claimId;
+    document.getElementById("start").hidden = true;
+    document.getElementById("claim").hidden = false;
+    render(state);
   }
 
   async function upload(slot, li, input) {
@@ -47,18 +96,17 @@
     if (!file) return;
     const verdict = li.querySelector(".verdict");
     verdict.className = "verdict";
-    verdict.textContent = "uploading…";
+    verdict.textContent = t("up_uploading");
     try {
       const target = await api(`/api/uploads/${claimId}/files`, { slot: slot, filename: file.name || "photo.jpg" });
       const put = await fetch(target.url, { method: "PUT", body: file });
-      if (!put.ok) throw new Error(`the storage refused the photo (${put.status})`);
-      verdict.textContent = "checking…";
+      if (!put.ok) throw new Error(t("up_storage_refused", { status: put.status }));
+      verdict.textContent = t("up_checking");
       const result = await api(`/api/uploads/${claimId}/files/${encodeURIComponent(target.name)}/check`);
-      verdict.classList.add(result.usable ? "ok" : "retake");
-      verdict.textContent = result.usable ? "✓ usable" : `✗ retake: ${result.advice.join("; ")}`;
+      showVerdict(li, result);
       render(result);
     } catch (error) {
-      verdict.classList.add("retake");
+      verdict.className = "verdict retake";
       verdict.textContent = `✗ ${error.message}`;
     }
     input.value = "";
@@ -69,11 +117,8 @@
     const form = new FormData(event.target);
     try {
       const state = await api("/api/uploads", Object.fromEntries(form.entries()));
-      claimId = state.claim_id;
-      document.getElementById("claim-id").textContent = claimId;
-      document.getElementById("start").hidden = true;
-      document.getElementById("claim").hidden = false;
-      render(state);
+      localStorage.setItem(STORAGE_KEY, state.claim_id);
+      show(state);
     } catch (error) {
       say(error.message);
       document.getElementById("claim").hidden = false;
@@ -83,10 +128,26 @@
   document.getElementById("submit").addEventListener("click", async () => {
     try {
       const state = await api(`/api/uploads/${claimId}/submit`);
+      localStorage.removeItem(STORAGE_KEY);
       render(state);
-      say(`Submitted: claim ${claimId} is queued for checking.`);
     } catch (error) {
       say(error.message);
     }
   });
+
+  document.getElementById("new-claim").addEventListener("click", () => {
+    localStorage.removeItem(STORAGE_KEY);
+    window.location.reload();
+  });
+
+  // A reload (or a dropped connection) keeps the draft: the server has it, we keep its id.
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (saved) {
+    api(`/api/uploads/${encodeURIComponent(saved)}`, null, "GET")
+      .then((state) => {
+        if (state.submitted) localStorage.removeItem(STORAGE_KEY);
+        else show(state);
+      })
+      .catch(() => localStorage.removeItem(STORAGE_KEY));
+  }
 })();
