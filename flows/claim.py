@@ -67,18 +67,21 @@ def read_claim_file(
     try:
         read = read_file(path, engine=engine, settings=settings)
     except IntakeError as exc:
-        log.warning("%s refused: %s", path.name, exc)
-        message = str(exc).replace(str(path), path.name)  # not the worker's scratch folder
+        message = str(exc.rename(path.name, path))  # the upload's name, not the scratch copy's
+        log.warning("refused %s", message)
         return FileOutcome(
             path.name, [], FileProblem(file=path.name, reason=exc.reason, message=message)
         )
     except (OcrEngineError, ImportError, OSError, MemoryError):
         raise
     except Exception as exc:
-        log.exception("%s could not be read", path.name)
+        # a library's own words (an OpenCV assertion, a scratch path) mean nothing to the
+        # person who uploaded the file: they go to the log, the message says what to do
+        log.warning("%s could not be read (%s); refused as corrupt", path.name, type(exc).__name__)
+        log.info("%s: the reader failed", path.name, exc_info=True)
         message = (
-            f"{path.name}: the file cannot be read ({type(exc).__name__}: {str(exc)[:200]}); "
-            "it is probably damaged — upload the original again"
+            f"{path.name}: the file cannot be read; it is probably damaged — upload the "
+            "original again"
         )
         return FileOutcome(
             path.name,

@@ -33,6 +33,7 @@ from pipeline.models import BBox, PageQuality, QualityFlag
 from pipeline.normalize import id_checksum_valid
 from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField, Record
 from pipeline.store import ClaimStore, CorrectionRow
+from pipeline.wording import with_article
 from validators.duplicates import invoice_keys
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,9 @@ def parse_field_value(doc_type: DocType, key: str, text: str) -> Any:
     """A reviewer's text as the field's typed value; a clear error when it does not fit."""
     record_type = RECORD_TYPES[doc_type]
     if key not in record_type.model_fields:
-        raise CorrectionError(f"a {doc_type.value} has no field {key!r}", "no_field", key)
+        raise CorrectionError(
+            f"{with_article(doc_type.value)} has no field {key!r}", "no_field", key
+        )
     if key in TABLE_COLUMNS:
         raise CorrectionError(f"{key} is a table; correct its rows in the table", "table", key)
     try:
@@ -137,7 +140,9 @@ def parse_table_value(doc_type: DocType, key: str, rows: list[dict[str, str]]) -
     """A reviewer's table (rows of column texts) as the field's typed rows; blank rows dropped."""
     record_type = RECORD_TYPES[doc_type]
     if key not in record_type.model_fields or key not in TABLE_COLUMNS:
-        raise CorrectionError(f"a {doc_type.value} has no table {key!r}", "no_field", key)
+        raise CorrectionError(
+            f"{with_article(doc_type.value)} has no table {key!r}", "no_field", key
+        )
     cleaned = []
     for row in rows:
         cells = {c: (row.get(c) or "").strip() for c in TABLE_COLUMNS[key]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class IntakeError(Exception):
     """Base of every error the intake reports to a person; `reason` is a stable short code."""
@@ -11,6 +13,17 @@ class IntakeError(Exception):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
         super().__init__(f"{path}: {message}" if path else message)
+
+    def rename(self, name: str, path: str | Path | None = None) -> IntakeError:
+        """Name the file `name` (as the person gave it, or its S3 key) in the message instead
+        of the path it was read from (`path`, `self.path`: a scratch copy); returns self."""
+        text = str(self)
+        for where in sorted({str(p) for p in (self.path, path) if p}, key=len, reverse=True):
+            text = text.replace(where, name)
+        self.args = (text,)
+        if self.path:
+            self.path = name
+        return self
 
 
 class UnsupportedFileError(IntakeError):

@@ -210,10 +210,32 @@ def iter_image_frames(
         ) from exc
 
 
+MAX_ASPECT_RATIO = 20  # a long till receipt is about 1:10; no document page is 1:20
+
+
+def check_page_shape(
+    width: float, height: float, path: Path, what: str = "the image", unit: str = "pixels"
+) -> None:
+    """Refuse a page whose long side is over MAX_ASPECT_RATIO times its short side (a
+    1x60000 px strip): no document has that shape, and preparing the image for OCR would
+    shrink its short side to nothing."""
+    long_side, short_side = max(width, height), min(width, height)
+    if short_side > 0 and long_side / short_side > MAX_ASPECT_RATIO:
+        ratio = long_side / short_side
+        raise UnsupportedFileError(
+            f"{what} measures {width:.0f}x{height:.0f} {unit}: one side is "
+            f"{ratio:.{0 if ratio >= 100 else 1}f} times the other, and no document page is more than "
+            f"{MAX_ASPECT_RATIO} times longer than it is wide; photograph or scan the whole page "
+            "and upload that file",
+            path=str(path),
+        )
+
+
 def _check_pixels(size: tuple[int, int], settings: Settings, path: Path) -> None:
     width, height = size
     if width <= 0 or height <= 0:
         raise CorruptFileError(f"the image declares an empty size {width}x{height}", path=str(path))
+    check_page_shape(width, height, path)
     if width * height > settings.max_image_pixels:
         raise FileTooLargeError(
             f"the image declares {width}x{height} pixels ({width * height / 1e6:.0f} MP), over the "

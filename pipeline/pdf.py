@@ -23,6 +23,7 @@ from pipeline.errors import (
     FileTooLargeError,
     UnsupportedFileError,
 )
+from pipeline.inputs import check_page_shape
 from pipeline.models import BBox, OcrLine
 from pipeline.settings import Settings
 
@@ -80,7 +81,8 @@ def iter_pdf_pages(path: Path, settings: Settings) -> Iterator[PdfPageContent]:
                     if _enough_text(glyphs):
                         lines = glyphs_to_lines(glyphs, width, height)
                         yield PdfPageContent(index, width, height, lines, None)
-                    else:
+                    else:  # to be rendered and prepared for OCR: it must be page-shaped
+                        check_page_shape(width, height, path, f"page {index + 1} of the PDF", "pt")
                         image = _render(page, width, height, settings)
                         yield PdfPageContent(index, width, height, None, image)
                 finally:

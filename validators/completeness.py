@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipeline.bundle import ClaimBundle, ValidationIssue
 from pipeline.records import DocType
+from pipeline.wording import with_article
 from validators.common import issue
 from validators.rules import Requirement, Rules
 
@@ -55,13 +56,14 @@ def missing_documents(bundle: ClaimBundle, rules: Rules) -> list[str]:
 
 def check_completeness(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
     issues = []
+    manifest = bundle.manifest
+    kind = f"{manifest.claim_type.value} {manifest.care_type.value}".replace("_", " ")
     for doc_type in missing_documents(bundle, rules):
         issues.append(
             issue(
                 "missing_document",
-                f"the claim needs a {NAMES.get(doc_type, doc_type)} for a "
-                f"{bundle.manifest.claim_type.value} {bundle.manifest.care_type.value} claim: "
-                "ask the claimant to supply it",
+                f"the claim needs {with_article(NAMES.get(doc_type, doc_type))} for "
+                f"{with_article(kind)} claim: ask the claimant to supply it",
             )
         )
     return issues

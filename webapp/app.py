@@ -51,6 +51,7 @@ from pipeline.records import RECORD_TYPES, DocType
 from pipeline.settings import Settings
 from pipeline.storage import ObjectStore, StorageUnavailableError, UnsafeKeyError, validate_key_part
 from pipeline.store import ClaimRow, ClaimStore, CorrectionRow
+from pipeline.wording import with_article
 from webapp.accounts import Accounts, LoginLimiter, Role, SessionUser
 from webapp.pages import page_png, png_size, turned_png
 from webapp.uploads import UploadError, Uploads
@@ -809,7 +810,9 @@ def create_app(
         new: Any = change.value
         if change.action in ("edit", "confirm"):
             if change.key not in RECORD_TYPES[document.doc_type].model_fields:
-                raise HTTPException(400, f"a {document.doc_type.value} has no field {change.key!r}")
+                raise HTTPException(
+                    400, f"{with_article(document.doc_type.value)} has no field {change.key!r}"
+                )
             old = current_value(document, change.key)
             if change.action == "confirm":
                 new = old
