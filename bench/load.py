@@ -24,7 +24,6 @@ import argparse
 import importlib.util
 import json
 import logging
-import os
 import random
 import resource
 import shutil
@@ -302,13 +301,12 @@ def run(count: int, photo_share: float, ocr_workers: int) -> int:
             }
         )
         # before Prefect is imported: a fresh Prefect database, no telemetry, quiet logs
-        os.environ["PREFECT_HOME"] = str(state / "prefect")
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        from flows.pipeline_run import upload_claim_folder
-        from flows.prefect_flows import Runtime, configure_prefect, process_pending
-        from pipeline.s3server import EmbeddedS3
+        from flows.prefect_env import configure_prefect
 
         configure_prefect(settings)
+        from flows.pipeline_run import upload_claim_folder
+        from flows.prefect_flows import Runtime, process_pending
+        from pipeline.s3server import EmbeddedS3
 
         with RssSampler() as rss, EmbeddedS3(state / "s3", settings=settings) as server:
             runtime = Runtime.install(Runtime(settings, endpoint=server.endpoint))

@@ -96,11 +96,10 @@ def run_pipeline(
     worker processes loading the model) is paid once, not per batch, so it is excluded; one
     warm-up claim runs first."""
     from flows.pipeline_run import s3_endpoint, upload_claim_folder
-    from flows.prefect_flows import Runtime, configure_prefect, process_claim, process_pending
+    from flows.prefect_flows import Runtime, process_claim, process_pending
     from pipeline.settings import Settings
 
     settings = Settings(state_dir=state, ocr_workers=workers, ocr_threads=threads or 0)
-    configure_prefect(settings)
     with s3_endpoint(settings) as endpoint:
         runtime = Runtime.install(Runtime(settings, endpoint=endpoint))
         try:
@@ -123,11 +122,10 @@ def run_pipeline(
 def photo_latency(runs: int, root: Path) -> list[float]:
     """Seconds from upload to stored result for a claim holding one phone photo."""
     from flows.pipeline_run import s3_endpoint, upload_claim_folder
-    from flows.prefect_flows import Runtime, configure_prefect, process_claim
+    from flows.prefect_flows import Runtime, process_claim
     from pipeline.settings import Settings
 
     settings = Settings(state_dir=root / "latency", ocr_workers=1)
-    configure_prefect(settings)
     timings = []
     with s3_endpoint(settings) as endpoint:
         runtime = Runtime.install(Runtime(settings, endpoint=endpoint))
@@ -158,9 +156,14 @@ def main() -> None:
     )
     parser.add_argument("--photo-runs", type=int, default=5)
     args = parser.parse_args()
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
     with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
         root = Path(tmp)
+        # before anything imports prefect (Prefect reads its settings then): one fresh Prefect
+        # home for the whole process, whose runs each have their own state dir
+        from flows.prefect_env import configure_prefect
+        from pipeline.settings import Settings
+
+        configure_prefect(Settings(state_dir=root), log_level="ERROR")
         folders = make_claims(root / "one", args.claims, "w1")
         pages = page_count(folders)
         bare_pages, bare_seconds = bare_engine(folders)

@@ -29,12 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
-
 from extractors.extract import extract_documents
 from flows.bulk import ClaimGroup, group_by_claimant, write_group_pdf
+from flows.prefect_env import configure_prefect, prefect_server_errors
 from flows.prefect_flows import RETRY, Runtime
-from pipeline.errors import UnsupportedFileError
+from pipeline.errors import IntakeError, UnsupportedFileError
 from pipeline.inputs import PDF_TYPE, sniff
 from pipeline.models import Page, ReadResult
 from pipeline.pdf import _open_pdf, _open_plumber, _refuse_active_content
@@ -53,6 +52,10 @@ from pipeline.storage import (
     validate_key,
     validate_key_part,
 )
+
+configure_prefect()  # only checks: flows.prefect_flows (imported above) has set them
+
+from prefect import flow, get_run_logger, task  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +220,10 @@ def run_bulk_scan(key: str) -> dict[str, Any]:
         workdir = Path(tmp)
         scan = objects.get_file(key, workdir / "scan" / key.rsplit("/", 1)[-1])
         scan_sha256 = _sha256(scan.read_bytes())
-        read = read_scan(runtime, scan, workdir)
+        try:
+            read = read_scan(runtime, scan, workdir)
+        except IntakeError as exc:
+            raise exc.rename(key, scan) from None  # the scan's key, not the scratch copy
         groups = group_by_claimant(extract_documents(read))
         for index, group in enumerate(groups, 1):
             claim_id = bulk_claim_id(key, group, index)
@@ -293,13 +299,12 @@ def ingest_local_scan(path: Path, settings: Settings) -> dict[str, Any]:
     """Store a local scanner PDF under bulk/ and split it into claims (`intake bulk`): on the
     configured S3, or on the embedded server when none is configured."""
     from flows.pipeline_run import s3_endpoint
-    from flows.prefect_flows import configure_prefect
 
-    configure_prefect(settings)
     with s3_endpoint(settings) as endpoint:
         runtime = Runtime.install(Runtime(settings, endpoint=endpoint))
         try:
-            summary: dict[str, Any] = ingest_bulk_scan(upload_scan(runtime.objects, path))
+            with prefect_server_errors():
+                summary: dict[str, Any] = ingest_bulk_scan(upload_scan(runtime.objects, path))
         finally:
             Runtime.reset()
     return summary

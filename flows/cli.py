@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from flows.prefect_env import PrefectUnavailableError, configure_prefect
 from pipeline.errors import IntakeError
 from pipeline.logs import setup_logging
 from pipeline.models import ReadResult
@@ -48,6 +50,9 @@ def main(
     ] = False,
 ) -> None:
     level = logging.INFO if verbose else logging.WARNING
+    # first, before any subcommand imports prefect: Prefect reads its settings at import (the
+    # flows create Prefect's home folder when they start it)
+    configure_prefect(get_settings(), logging.getLevelName(level), create_home=False)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level)  # on the handler too: Prefect's INFO records reach the root anyway
     console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -57,13 +62,14 @@ def main(
 
 @contextlib.contextmanager
 def servers_or_exit() -> Iterator[None]:
-    """An embedded server that cannot start (folder in use, binary missing) ends the command
-    with its message and exit status 2, not a traceback."""
+    """A server that cannot start (the embedded S3 server: folder in use, binary missing, no
+    answer; Prefect's local server: no answer) ends the command with one sentence saying what
+    happened and what to do, and exit status 2, not a traceback."""
     from pipeline.s3server import EmbeddedS3Error
 
     try:
         yield
-    except EmbeddedS3Error as exc:
+    except (EmbeddedS3Error, PrefectUnavailableError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
 
@@ -419,7 +425,8 @@ def bulk(
     if not scan.is_file():
         raise typer.BadParameter(f"{scan} is not a file", param_hint="SCAN")
     try:
-        summary = ingest_local_scan(scan, get_settings())
+        with servers_or_exit():
+            summary = ingest_local_scan(scan, get_settings())
     except IntakeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
@@ -433,6 +440,22 @@ def bulk(
             f"  {claim['claim_id']}  pages {pages:<12} {claim['id_number'] or '-':<18} "
             f"{claim['status']}"
         )
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(
+    ctx: typer.Context,
+    pool: Annotated[str, typer.Option(help="the work pool (prefect work-pool create)")],
+) -> None:
+    """Start a Prefect worker on POOL with the intake's Prefect settings (README, Deployment).
+
+    Runs `prefect worker start --pool POOL` with every further option (--name, --limit, ...)
+    in this environment, so that each flow run it starts gets the same settings.
+    """
+    configure_prefect(get_settings())  # set already (see main); now with its home folder
+    beside = Path(sys.executable).parent / "prefect"
+    command = [str(beside) if beside.is_file() else "prefect", "worker", "start"]
+    os.execvp(command[0], [*command, "--pool", pool, *ctx.args])
 
 
 rules_app = typer.Typer(help="Validation rules and policy files.", no_args_is_help=True)

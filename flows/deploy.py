@@ -2,7 +2,7 @@
 
     prefect work-pool create intake --type process
     python -m flows.deploy --pool intake
-    prefect worker start --pool intake            # on every machine that should run claims
+    intake worker --pool intake                   # on every machine that should run claims
 
 The deployments name their flows by module path (`flows.prefect_flows.process_claim`), so a
 worker needs only the installed project, not a copy of this checkout at the same path: every
@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 from uuid import UUID
+
+from flows.prefect_env import configure_prefect
 
 DEPLOYMENT = "intake"
 
@@ -47,6 +49,7 @@ def deploy_flows(pool: str, name: str = DEPLOYMENT) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    configure_prefect()  # before anything imports prefect: Prefect reads its settings then
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pool", required=True, help="the work pool (prefect work-pool create)")
     parser.add_argument("--name", default=DEPLOYMENT, help="deployment name (default: intake)")

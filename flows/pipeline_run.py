@@ -45,10 +45,10 @@ def run_batch(
     echo: Callable[[str], None] = print,
 ) -> list[dict[str, Any]]:
     """Upload the claim folders, process every pending claim with the flows, report."""
-    from flows.prefect_flows import Runtime, configure_prefect
+    from flows.prefect_env import configure_prefect, prefect_server_errors
 
-    configure_prefect(settings)
-    from flows.prefect_flows import process_pending
+    configure_prefect(settings)  # before flows.prefect_flows imports prefect
+    from flows.prefect_flows import Runtime, process_pending
 
     with s3_endpoint(settings) as endpoint:
         runtime = Runtime.install(Runtime(settings, endpoint=endpoint))
@@ -57,7 +57,8 @@ def run_batch(
             echo(f"uploaded {len(ids)} claims to s3://{settings.s3_bucket} at {endpoint}")
             done = _progress(len(ids), echo)
             runtime.on_claim_done = done
-            process_pending(claim_ids=ids)
+            with prefect_server_errors():
+                process_pending(claim_ids=ids)
             results = [r for cid in ids if (r := runtime.store.get_result(cid)) is not None]
         finally:
             Runtime.reset()

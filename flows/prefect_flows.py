@@ -16,16 +16,11 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from prefect import flow, get_run_logger, task
-from prefect.task_runners import ThreadPoolTaskRunner
-from sqlalchemy.exc import OperationalError
 
 from flows.claim import (
     MANIFEST,
@@ -37,6 +32,7 @@ from flows.claim import (
     manifest_error_result,
     unsafe_name_outcomes,
 )
+from flows.prefect_env import configure_prefect
 from flows.review import revalidate
 from flows.workers import OcrPool
 from pipeline.bundle import ClaimManifest, ManifestError
@@ -50,6 +46,14 @@ from pipeline.storage import (
 )
 from pipeline.store import ClaimStore
 from validators.duplicates import invoice_keys
+
+# Prefect reads its settings when imported: set them first (or check them, when an entry
+# point imported Prefect already; see flows/prefect_env.py)
+configure_prefect()
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -227,14 +231,3 @@ def process_pending(limit: int = 0, claim_ids: list[str] | None = None) -> dict[
             get_run_logger().error("claim %s failed: %s", claim_id, exc)
             statuses[claim_id] = f"failed: {type(exc).__name__}"
     return statuses
-
-
-def configure_prefect(settings: Settings) -> None:
-    """Keep Prefect's state under ours, with no telemetry and a patient local server."""
-    home = settings.state_dir.resolve() / "prefect"
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_HOME", str(home))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

@@ -72,7 +72,14 @@ FIXED_FLAGS = (
 
 
 class EmbeddedS3Error(RuntimeError):
-    """The embedded server could not start: binary missing, data folder in use, no answer."""
+    """The embedded server could not start: binary missing, data folder in use, no answer.
+
+    The message is one sentence for a person (what happened, what to do); `details` holds
+    what weed wrote, for the log."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class _PortTakenError(EmbeddedS3Error):
@@ -316,7 +323,7 @@ class EmbeddedS3:
                     _terminate_group(self.process, STOP_TIMEOUT)
                 self.process = None
                 if attempt == SPAWN_ATTEMPTS:
-                    raise EmbeddedS3Error(str(exc)) from exc
+                    raise EmbeddedS3Error(str(exc), exc.details) from exc
                 log.warning("embedded S3: a port was taken meanwhile, retrying with others")
                 continue
             self.started_in = time.monotonic() - started
@@ -388,22 +395,30 @@ class EmbeddedS3:
             except Exception as exc:  # not up yet: refused, reset, 503, IAM not loaded, ...
                 last_error = exc
                 time.sleep(POLL_INTERVAL)
+        details = f"last error: {last_error}; {self.log_path} ends with:\n{self.log_tail()}"
+        log.info("embedded S3 (weed mini, pid %s) start-up timed out: %s", self.pid, details)
         raise EmbeddedS3Error(
-            f"embedded S3 (weed mini, pid {self.pid}) did not answer on {self.endpoint} within "
-            f"{self.startup_timeout:.0f} s (last error: {last_error}); "
-            f"log {self.log_path} ends with:\n{self.log_tail()}"
+            f"the embedded S3 server (SeaweedFS) did not answer within "
+            f"{self.startup_timeout:.0f} s (a first start on a busy machine can be slow); run "
+            "the command again, or allow it more time with "
+            f"INTAKE_S3_STARTUP_TIMEOUT={max(2 * self.startup_timeout, 120):.0f} (its log: "
+            f"{self.log_path})",
+            details,
         )
 
     def _raise_exited(self) -> None:
         code = self.process.poll() if self.process else None
         tail = self.log_tail()
+        log.info("embedded S3 (weed mini) exited with code %s; %s", code, tail)
+        problems = [line.strip() for line in tail.splitlines() if PROBLEM_LINE.search(line)]
+        cause = f" ({problems[0][:200]})" if problems else ""
         message = (
-            f"embedded S3 (weed mini) exited with code {code} before answering on "
-            f"{self.endpoint}; log {self.log_path} ends with:\n{tail}"
+            f"the embedded S3 server (SeaweedFS) exited with code {code} while starting{cause}; "
+            f"see its log {self.log_path}, then run the command again"
         )
         if any(marker in tail.lower() for marker in PORT_TAKEN_MARKERS):
-            raise _PortTakenError(message)
-        raise EmbeddedS3Error(message)
+            raise _PortTakenError(message, tail)
+        raise EmbeddedS3Error(message, tail)
 
     def _choose_socket_dir(self) -> Path:
         """The data folder, unless its path is too long for a Unix socket name."""

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         None, description="an agency's own calculator service; default: the built-in policies"
     )
 
+    prefect_startup_timeout: int = Field(
+        180,
+        description="seconds Prefect's temporary local server may take to start (its first "
+        "start creates its database) before a run fails",
+    )
+
     s3_endpoint: str | None = Field(
         None,
         description="host:port of MinIO/S3; default: the embedded server started by the project",

@@ -4,17 +4,48 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flows.prefect_env import configure_prefect
 from pipeline.ocr import OcrEngine, get_engine
 from pipeline.settings import Settings, get_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DOCS = REPO / "sample_docs"
+PREFECT_STATE = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prefect's settings before any test module imports prefect (it reads them at import):
+    a Prefect home of this run's own, no telemetry, INFO logs (tests/logscan.py reads them)."""
+    state = Path(tempfile.mkdtemp(prefix="intake-test-prefect-"))
+    config.stash[PREFECT_STATE] = state
+    configure_prefect(Settings(state_dir=state), log_level="INFO")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(PREFECT_STATE, None)
+    if state is not None:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def fresh_env(home: Path, state: Path, **extra: str) -> dict[str, str]:
+    """For a subprocess started as on a new machine: this environment without the session's
+    PREFECT_* and INTAKE_* settings (INTAKE_LOG_FILE stays: tests/logscan.py reads what the
+    subprocess logs too), with `home` (created, empty) as HOME and `state` as the state dir."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "INTAKE_")) or k == "INTAKE_LOG_FILE"
+    }
+    home.mkdir(parents=True, exist_ok=True)
+    return {**env, "HOME": str(home), "INTAKE_STATE_DIR": str(state), **extra}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,11 +94,8 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def prefect_engine(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[None]:
+def prefect_engine(settings: Settings) -> Iterator[None]:
     """Prefect's temporary server and database for the session (started once: it is slow)."""
-    from flows.prefect_flows import configure_prefect
-
-    configure_prefect(settings.model_copy(update={"state_dir": tmp_path_factory.mktemp("prefect")}))
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

@@ -1,8 +1,9 @@
 """Claims spread over two Prefect workers of one work pool, as on several machines.
 
 A real `prefect server start` (SQLite, telemetry off), a process work pool, the flows deployed
-with `python -m flows.deploy`, two `prefect worker start` processes, the claim store on a real
-PostgreSQL and the uploads on a real S3 server: exactly the commands of README "Deployment".
+with `python -m flows.deploy`, two `intake worker` processes (`prefect worker start` with the
+intake's Prefect settings), the claim store on a real PostgreSQL and the uploads on a real S3
+server: exactly the commands of README "Deployment".
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from uuid import UUID
 import pytest
 from conftest import REPO
 
+from flows.prefect_env import prefect_environment
 from pipeline.s3server import EmbeddedS3
 from pipeline.settings import Settings
 
@@ -159,13 +161,12 @@ def cluster(
         }
     )
     env = {
-        **os.environ,
-        "PREFECT_HOME": str(root / "prefect"),
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+        # the intake's Prefect settings, as `intake worker` gives them to each flow run; INFO
+        # logs: the workers' "submitting flow run" lines say which worker ran which claim
+        **prefect_environment(local, log_level="INFO"),
         "PREFECT_API_URL": api_url,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_UI_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        "PREFECT_LOGGING_LEVEL": "INFO",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "INTAKE_STATE_DIR": str(local.state_dir),
         "INTAKE_S3_ENDPOINT": s3_server.endpoint,
@@ -177,6 +178,7 @@ def cluster(
     }
     from pipeline.store import ClaimStore
 
+    Path(env["PREFECT_HOME"]).mkdir(parents=True)  # the server's SQLite database goes there
     # the schema, before two workers' first runs race to create it
     ClaimStore(str(local.database_url)).engine.dispose()
     services: list[Service] = []
@@ -211,7 +213,7 @@ def cluster(
         run([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], env)
         run([sys.executable, "-m", "flows.deploy", "--pool", POOL], env)
         for name in WORKERS:
-            command = [str(BIN / "prefect"), "worker", "start", "--pool", POOL]
+            command = [str(BIN / "intake"), "worker", "--pool", POOL]
             services.append(start(name, [*command, "--name", name, "--limit", "1"], env, logs))
         yield Cluster(api_url, env, local, services)
     finally:

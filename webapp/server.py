@@ -36,8 +36,11 @@ def _warm_prefect() -> None:
     def ready() -> str:
         return "ready"
 
+    from flows.prefect_env import prefect_server_errors
+
     try:
-        ready()
+        with prefect_server_errors():
+            ready()
     except Exception as exc:  # the app works without it; the first save will start Prefect
         log.warning("Prefect warm-up failed: %s", exc)
 
@@ -60,9 +63,11 @@ def serve(
     import uvicorn
 
     from flows.pipeline_run import s3_endpoint
-    from flows.prefect_flows import Runtime, configure_prefect
+    from flows.prefect_env import configure_prefect
 
-    configure_prefect(settings)
+    configure_prefect(settings)  # before flows.prefect_flows imports prefect
+    from flows.prefect_flows import Runtime
+
     with s3_endpoint(settings) as endpoint:
         runtime = Runtime.install(Runtime(settings, endpoint=endpoint))
         try:
