@@ -288,7 +288,7 @@ def read_invoice_items(lines: list[OcrLine]) -> tuple[list[InvoiceItem], BBox | 
     rows = group_rows(lines)
     start = next((i for i, r in enumerate(rows) if is_marker(r, "item_header")), None)
     if start is None:
-        return [], None, 0.0
+        return _headless_items(rows)
     columns = _grid_columns(rows, start)
     items: list[InvoiceItem] = []
     boxes: list[BBox] = []
@@ -306,6 +306,25 @@ def read_invoice_items(lines: list[OcrLine]) -> tuple[list[InvoiceItem], BBox | 
             boxes.append(row.bbox)
     box = BBox.union(boxes) if boxes else None
     return items, box, confidence
+
+
+def _headless_items(rows: list[Row]) -> tuple[list[InvoiceItem], BBox | None, float]:
+    """Paper forms print no grid header: rows of two or more `name amount` pairs before the
+    合计 row are the items."""
+    items: list[InvoiceItem] = []
+    boxes: list[BBox] = []
+    confidence = 1.0
+    for row in rows:
+        if is_marker(row, "grand_total") or is_marker(row, "invoice_end"):
+            break
+        found = _row_items(_tokens(row), [])
+        if len(found) < (1 if items else 2):  # the grid's last row may hold one pair
+            continue
+        for item, token_confidence in found:
+            items.append(item)
+            confidence = min(confidence, token_confidence)
+        boxes.append(row.bbox)
+    return items, (BBox.union(boxes) if boxes else None), confidence
 
 
 def _grid_columns(rows: list[Row], start: int) -> list[GridColumn]:
@@ -345,7 +364,8 @@ def table_roles() -> tuple[tuple[str, str], ...]:
 
 _TOKEN = re.compile(
     r"(?P<number>[¥￥]?\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|[¥￥]?\d+(?:\.\d{1,2})?)"
-    r"|(?P<name>[(（\[]?[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z0-9()（）\[\]*./+-]*)"
+    r"|(?P<name>[(（\[]?[\u3400-\u9fffA-Za-z]"
+    r"(?:(?!\d+(?:,\d{3})*\.\d{2}(?!\d))[\u3400-\u9fffA-Za-z0-9()（）\[\]*./+-])*)"
 )
 
 

@@ -143,8 +143,8 @@ def _code(text: str) -> Parsed | Rejected:
     match = re.search(r"[0-9A-Za-z\-]{4,}", to_halfwidth(text).replace(" ", ""))
     if not match:
         return Rejected(f"{text!r} holds no code")
-    # letters and digits mixed, with no check digit: OCR's c/e, l/1, o/0 cannot be caught
-    mixed = re.search(r"[A-Za-z]", match.group()) and re.search(r"\d", match.group())
+    # lower-case letters among digits, no check digit: OCR's c/e, l/1, o/0 cannot be caught
+    mixed = re.search(r"[a-z]", match.group()) and re.search(r"\d", match.group())
     return Parsed(match.group(), MIXED_CODE_FIT if mixed else 1.0)
 
 

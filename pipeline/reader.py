@@ -20,7 +20,8 @@ from pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-READ_VERSION = 2  # bump when image preparation or OCR changes what a page reads as
+REREAD_MIN_CONFIDENCE = 0.8  # a poorer second reading never replaces the first
+READ_VERSION = 6  # bump when image preparation or OCR changes what a page reads as
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +113,37 @@ def reread_under_seals(
 
 
 def _merge_reads(first: list[OcrLine], second: list[OcrLine]) -> list[OcrLine]:
+    """A line of the second read replaces the first read's lines it covers when it is read
+    with more confidence; what a first-read line held left or right of it (a red label the
+    second read lost) is kept."""
     kept = list(first)
     for line in second:
-        covered = [old for old in kept if _overlap(old.bbox, line.bbox) > 0.5 * _area(old.bbox)]
-        old_weight = sum(len(old.text) * old.confidence for old in covered)
-        if covered and len(line.text) * line.confidence > old_weight:
-            kept = [old for old in kept if all(old is not c for c in covered)] + [line]
+        if line.confidence < REREAD_MIN_CONFIDENCE:
+            continue
+        covered = [old for old in kept if _overlap(old.bbox, line.bbox) > 0.3 * _area(old.bbox)]
+        if not covered or line.confidence <= min(old.confidence for old in covered):
+            continue
+        merged = line
+        for old in covered:
+            merged = _keep_outside(old, merged)
+        kept = [old for old in kept if all(old is not c for c in covered)] + [merged]
     return kept
+
+
+def _keep_outside(old: OcrLine, new: OcrLine) -> OcrLine:
+    """`new` with the characters of `old` that stood left or right of it put back."""
+    width = max(old.bbox.width, 1e-6)
+    left = round(len(old.text) * (new.bbox.x0 - old.bbox.x0) / width)
+    right = round(len(old.text) * (old.bbox.x1 - new.bbox.x1) / width)
+    prefix = old.text[: max(left, 0)] if left > 1 else ""
+    suffix = old.text[len(old.text) - right :] if right > 1 else ""
+    if not prefix and not suffix:
+        return new
+    return OcrLine(
+        text=prefix + new.text + suffix,
+        confidence=min(new.confidence, old.confidence),
+        bbox=BBox.union([old.bbox, new.bbox]),
+    )
 
 
 def _area(box: BBox) -> float:

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-MIN_SEAL_SHARE = 0.002  # of the page area; a stamp is a few percent of an A4 page
+MIN_SEAL_SHARE = 0.002
+INK_ALONE = 150  # a red pixel this bright in every channel's maximum has no print beneath  # of the page area; a stamp is a few percent of an A4 page
 
 
 def has_red_seal(image: npt.NDArray[np.uint8]) -> bool:
@@ -42,14 +43,19 @@ def red_seal_boxes(image: npt.NDArray[np.uint8]) -> list[tuple[int, int, int, in
 
 
 def without_red_ink(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    """The image with red ink turned to the paper's lightness: black print under a seal shows."""
+    """The image with red ink turned to the paper's colour: black print under a seal shows."""
     import cv2
 
     hsv: Any = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
     low: Any = cv2.inRange(hsv, np.array([0, 60, 60]), np.array([12, 255, 255]))
     high: Any = cv2.inRange(hsv, np.array([155, 60, 60]), np.array([180, 255, 255]))
-    red: Any = low | high
-    out = image.copy()
+    red: Any = (low | high) > 0
     brightest = image.max(axis=2)
-    out[red > 0] = np.repeat(brightest[..., None], 3, axis=2)[red > 0]
+    paper = np.percentile(image, 95, axis=(0, 1)).astype(np.uint8)
+    out = image.copy()
+    # bright red is ink alone: paper; dark red is black print seen through the ink: keep its
+    # darkness as grey, so strokes under the seal stay whole
+    out[red & (brightest >= INK_ALONE)] = paper
+    under = red & (brightest < INK_ALONE)
+    out[under] = np.repeat(brightest[..., None], 3, axis=2)[under]
     return out

@@ -24,7 +24,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 FONTS = [
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -149,6 +149,7 @@ class Op:
     x2: float = 0.0
     y2: float = 0.0
     colour: tuple[int, int, int] = (20, 20, 20)
+    overlay: bool = False  # stamped over the print (seal ink): multiplied, never hiding it
 
 
 @dataclass
@@ -198,8 +199,8 @@ class Layout:
     def line(self, x: float, y: float, x2: float, y2: float) -> None:
         self.ops.append(Op("line", x, y, x2=x2, y2=y2))
 
-    def seal(self, x: float, y: float, text: str) -> None:
-        self.ops.append(Op("seal", x, y, text, 3.0, colour=(200, 30, 40)))
+    def seal(self, x: float, y: float, text: str, overlay: bool = False) -> None:
+        self.ops.append(Op("seal", x, y, text, 3.0, colour=(200, 30, 40), overlay=overlay))
 
 
 def money(value: Decimal) -> str:
@@ -727,9 +728,10 @@ def render(doc: Doc, rng: random.Random, font: str) -> list[Image.Image]:
     fonts: dict[int, ImageFont.FreeTypeFont] = {}
     for ops in doc.pages:
         page = Image.new("RGB", (mm(doc.size[0]), mm(doc.size[1])), doc.background)
-        draw = ImageDraw.Draw(page)
+        stamps = Image.new("RGB", page.size, (255, 255, 255))
         dx, dy = rng.uniform(-2, 2), rng.uniform(-2, 2)
         for op in ops:
+            draw = ImageDraw.Draw(stamps if op.overlay else page)
             if op.kind == "text":
                 px = mm(op.size * 1.3)
                 fonts.setdefault(px, ImageFont.truetype(font, px))
@@ -747,6 +749,8 @@ def render(doc: Doc, rng: random.Random, font: str) -> list[Image.Image]:
                 cx, cy = mm(op.x + dx), mm(op.y + dy)
                 draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=op.colour, width=5)
                 draw.regular_polygon((cx, cy, mm(4)), 5, fill=op.colour)
+        if any(op.overlay for op in ops):
+            page = ImageChops.multiply(page, stamps)
         images.append(page)
     return images
 
@@ -1120,6 +1124,7 @@ def generate(out: Path) -> None:
         w.scanned_pdf(docs, out / "bulk" / f"bulk_scan_{b:02d}.pdf", "bulk")
 
     generate_claims(out / "claims", rng, w)
+    generate_real_layouts(docs_dir, Writer(out, random.Random(20261203)))
 
 
 def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
@@ -1293,6 +1298,255 @@ def _birth_sex_claim(claim: Any, exp: Any, stay_for: Any, rng: random.Random) ->
           notes="ID card prints a birth date and sex that its number contradicts; invoice dated before admission",
           flaws={"id": "birth_sex", "invoice": "early"},
           extra=[("06_referral", referral(rng, s.person, s.start - timedelta(days=2), "上海市"))])  # fmt: skip
+
+
+# ---------------------------------------------------------------- receipts as real ones look
+
+PROVINCES = ["福建省", "河南省", "重庆市", "天津市", "贵州省", "黑龙江省", "湖南省", "山东省"]
+REAL_ITEMS = ["床位费", "诊察费", "检查费", "化验费", "治疗费", "手术费", "护理费", "卫生材料费",
+              "西药费", "中成药费", "中草药费", "一般诊疗费", "其他住院费用", "MRI", "CT费"]  # fmt: skip
+INKS = {"red": (196, 48, 52), "blue": (40, 64, 168), "brown": (138, 82, 44)}
+RED = (205, 40, 45)
+
+
+def money_th(value: Decimal) -> str:
+    """2,298.10: real e-receipts print thousands separators."""
+    return f"{value:,.2f}"
+
+
+def zero_or(value: Decimal) -> str:
+    """Real receipts print 0 for 0.00 in their 其他信息 block."""
+    return "0" if value == 0 else money(value)
+
+
+def real_items(rng: random.Random, count: int) -> list[tuple[str, Decimal]]:
+    names = rng.sample(REAL_ITEMS, count)
+    return [(n, Decimal(rng.randint(50, 1_500_000)) / 100) for n in names]
+
+
+def seal_text(lay: Layout, x: float, y: float, words: str) -> None:
+    """A round red stamp with its words, printed over whatever lies beneath."""
+    lay.seal(x, y, words, overlay=True)
+    lay.ops.append(Op("text", x - len(words) * 2.6, y + 5, words, 4.0, colour=RED, overlay=True))
+
+
+def grid_ereceipt(
+    rng: random.Random, person: Person, hospital: tuple[str, str, str], start: date, end: date
+) -> Doc:
+    """The national 医疗收费电子票据 printout: code top left, number/check code/date top right,
+    an item grid of three `项目名称 | 金额（元） | 备注` groups filled row- or column-wise,
+    大写 and 小写 on one line, a 其他信息 block of pairs run together, a seal over the payee."""
+    inpatient = rng.random() < 0.6
+    items = real_items(rng, rng.randint(4, 9))
+    total = sum((a for _, a in items), Decimal("0.00"))
+    fund = (total * Decimal(rng.choice(["0.55", "0.27", "0.00"]))).quantize(Decimal("0.01"))
+    account = Decimal("0.00")
+    cash = total - fund
+    code = f"{rng.choice(['350602', '410602', '500602', '520601'])}{rng.randint(10, 99)}"
+    number = f"{rng.randint(0, 10**8 - 1):08d}"
+    check = f"{rng.choice('abcdef')}{rng.randint(1, 9)}{rng.choice('abcdef')}{rng.randint(1, 9)}"
+    issue = end + timedelta(days=rng.randint(0, 1))
+    lay = Layout(rng, 3.6)
+    title = f"{rng.choice(PROVINCES)}医疗{'住院' if inpatient else '门诊'}收费票据（电子）"
+    lay.text(60, 12, title, 6.2)
+    seal_text(lay, 112, 30, "财政部监制")
+    lay.text(14, 34, f"票据代码：{code}")
+    for i, (label, value) in enumerate(
+        [("票据号码", number), ("校验码", check), ("开票日期", f"{issue:%Y-%m-%d}")]
+    ):
+        lay.text(150, 30 + 7 * i, f"{label}：{value}")
+    lay.text(14, 42, "交款人统一社会信用代码：")
+    lay.text(14, 50, f"交款人：{person.name}")
+    lay.line(10, 58, 232, 58)
+    for g in range(3):
+        lay.text(16 + 74 * g, 61, "项目名称")
+        lay.text(44 + 74 * g, 61, "金额（元）")
+        lay.text(68 + 74 * g, 61, "备注")
+    rows = (len(items) + 2) // 3
+    column_wise = rng.random() < 0.5
+    for i, (name, amount) in enumerate(items):
+        g, r = (i // rows, i % rows) if column_wise else (i % 3, i // 3)
+        lay.text(14 + 74 * g, 70 + 7 * r, name)
+        lay.text(44 + 74 * g, 70 + 7 * r, money_th(amount))
+    y = 74 + 7 * rows
+    lay.line(10, y - 2, 232, y - 2)
+    lay.text(14, y, f"金额合计（大写）{capital(total)}")
+    lay.text(150, y, f"(小写){money_th(total)}")
+    serial, adm = f"{rng.randint(10**6, 10**7 - 1)}", f"{rng.randint(10**5, 10**6 - 1)}"
+    kind = rng.choice(["专科医院", "综合医院", "三级综合医院"])
+    insurance = rng.choice(["省内异地医保", "城乡居民", "职工医保", "自费"])
+    stay = f"{start:%Y-%m-%d}~{end:%Y-%m-%d}" if inpatient else f"{start:%Y%m%d}"
+    stay_label = "住院时间" if inpatient else "就诊日期"
+    deposit = (total + Decimal(rng.randint(1, 500))).quantize(Decimal("0.01"))
+    block = [
+        [f"业务流水号：{serial}", f"{'住院号' if inpatient else '门诊号'}：{adm}", "住院科别："],
+        [f"{stay_label}：{stay}预缴金额：{money(deposit)}", "补缴金额：0", f"退费金额：{money(deposit - cash)}"],
+        [f"医疗机构类型：{kind}", f"医保类型：{insurance}", "医保编号：", f"性别：{person.sex}"],
+        [f"医保统筹基金支付：{zero_or(fund)}", "其他支付：0", f"个人账户支付：{zero_or(account)}",
+         f"个人现金支付：{zero_or(cash)}"],
+        ["个人自付：0", "个人自费：0"],
+    ]  # fmt: skip
+    for k, char in enumerate("其他信息"):  # printed down the block's left edge
+        lay.text(11, y + 10 + 8 * k, char, 3.2)
+    for r, row in enumerate(block):
+        x = 18.0
+        for cell in row:
+            lay.text(x, y + 9 + 7 * r, cell, 3.2)
+            x += max(44.0, 4.2 * sum(1.0 if ord(c) > 0x2E80 else 0.55 for c in cell) + 6)
+    y += 9 + 7 * len(block) + 4
+    lay.text(14, y, f"收款单位（章）：{hospital[0]}")
+    lay.text(120, y, f"复核人：{rng.choice(SURNAMES)}{rng.choice(GIVEN)}")
+    lay.text(180, y, f"收款人：{rng.choice(SURNAMES)}{rng.choice(GIVEN)}")
+    seal_text(lay, 48, y - 4, "收费专用章")
+    fields = {
+        "invoice_code": code, "invoice_number": number, "check_code": check,
+        "issue_date": issue.isoformat(), "payer_name": person.name, "hospital_name": hospital[0],
+        "hospital_type": kind, "insurance_type": insurance, "sex": person.sex,
+        "serial_number": serial, "admission_number": adm, "admission_date": start.isoformat(),
+        "items": [{"name": n, "amount": money(a)} for n, a in items], "total_amount": money(total),
+        "total_amount_words": money(total), "fund_payment": money(fund),
+        "account_payment": money(account), "other_payment": "0.00", "cash_payment": money(cash),
+        "self_pay": "0.00", "self_expense": "0.00",
+    }  # fmt: skip
+    if inpatient:
+        fields["discharge_date"] = end.isoformat()
+    return Doc("medical_invoice", fields, [lay.ops], size=(262, y + 12))
+
+
+def paper_receipt(
+    rng: random.Random,
+    person: Person,
+    hospital: tuple[str, str, str],
+    day: date,
+    ink: tuple[int, int, int],
+) -> Doc:
+    """A pre-printed paper 收费票据 in coloured ink, its values printed later by another machine:
+    shifted off their cells, no colons, a red NO. number, 4–5 `name amount` pairs a row,
+    provincial wording, and a 现金收讫 stamp over the totals."""
+    items = real_items(rng, rng.randint(6, 10))
+    total = sum((a for _, a in items), Decimal("0.00"))
+    fund = (total * Decimal(rng.choice(["0.6", "0.3"]))).quantize(Decimal("0.01"))
+    account = Decimal(rng.randint(0, 400))
+    cash = total - fund - account
+    dx, dy = rng.uniform(6, 12), rng.uniform(-1.0, 1.0)  # the printer's misalignment
+    lay = Layout(rng, 3.6)
+
+    def value(x: float, y: float, text: str) -> None:
+        lay.text(x + dx, y + dy, text)
+
+    inpatient = rng.random() < 0.5
+    lay.text(
+        50, 10, f"{rng.choice(PROVINCES)}医疗{'住院' if inpatient else '门诊'}收费票据", 6.0, ink
+    )
+    number = f"{rng.randint(10**9, 10**10 - 1)}"
+    lay.text(150, 20, f"NO.{number}", 4.2, RED)
+    fund_label = rng.choice(["统筹支付", "医保统筹支付", "统筹基金支付"])
+    account_label = rng.choice(["个人帐户", "个人账户支付"])
+    cash_label = rng.choice(["现金支付", "个人现金支付"])
+    type_label = rng.choice(["医保类别", "医保类型"])
+    insurance = rng.choice(["城乡居民", "城镇职工", "异地参保人员"])
+    labels = [(14, 30, "姓名", person.name), (70, 30, "性别", person.sex),
+              (110, 30, type_label, insurance), (14, 38, "收费日期", f"{day.year}年{day.month:02d}月{day.day:02d}日")]  # fmt: skip
+    for x, y, label, text in labels:
+        lay.text(x, y, label, colour=ink)
+        value(x + 4 * len(label) + 2, y, text)
+    lay.line(10, 46, 200, 46)
+    per_row = 4
+    for r in range(0, len(items), per_row):
+        row = items[r : r + per_row]
+        lay.text(
+            12 + dx, 50 + dy + 7 * (r // per_row), " ".join(f"{n} {money(a)}" for n, a in row), 3.2
+        )
+    y = 54 + 7 * ((len(items) + per_row - 1) // per_row)
+    lay.line(10, y - 2, 200, y - 2)
+    lay.text(14, y, "合计金额(大写)", colour=ink)
+    value(52, y, capital(total))
+    value(140, y, money(total))
+    for i, (label, amount) in enumerate(
+        [(fund_label, fund), (account_label, account), (cash_label, cash)]
+    ):
+        lay.text(14 + 62 * i, y + 10, label, colour=ink)
+        value(14 + 62 * i + 4 * len(label) - 4, y + 10, money(amount))
+    lay.text(14, y + 22, "收款单位(盖章)", colour=ink)
+    lay.text(120, y + 22, "收款人", colour=ink)
+    value(40, y + 28, hospital[0])
+    seal_text(lay, 150, y + 4, "现金收讫")
+    fields = {
+        "invoice_number": number, "payer_name": person.name, "sex": person.sex,
+        "insurance_type": insurance, "issue_date": day.isoformat(), "hospital_name": hospital[0],
+        "items": [{"name": n, "amount": money(a)} for n, a in items], "total_amount": money(total),
+        "total_amount_words": money(total), "fund_payment": money(fund),
+        "account_payment": money(account), "cash_payment": money(cash),
+    }  # fmt: skip
+    return Doc("medical_invoice", fields, [lay.ops], size=(210, y + 40))
+
+
+def vat_invoice(rng: random.Random) -> Doc:
+    """A taxi 增值税电子普通发票: a receipt, but not a medical one."""
+    lay = Layout(rng, 3.6)
+    amount = Decimal(rng.randint(1000, 9000)) / 100
+    lay.text(50, 10, "北京增值税电子普通发票", 6.0, (150, 60, 40))
+    lay.text(150, 20, f"发票代码：0110{rng.randint(10**5, 10**6 - 1)}")
+    lay.text(150, 27, f"发票号码：{rng.randint(10**7, 10**8 - 1)}")
+    lay.text(150, 34, "开票日期：2022年04月02日")
+    lay.text(14, 44, "购买方 名称：")
+    lay.text(14, 51, "纳税人识别号：")
+    for x, head in ((14, "货物或应税劳务、服务名称"), (90, "单位"), (110, "数量"), (130, "单价"), (150, "金额"), (170, "税率"), (188, "税额")):  # fmt: skip
+        lay.text(x, 62, head)
+    lay.text(14, 70, "*运输服务*客运服务费")
+    lay.text(90, 70, "次")
+    lay.text(112, 70, "1")
+    lay.text(130, 70, money(amount))
+    lay.text(150, 70, money(amount))
+    lay.text(170, 70, "免税")
+    lay.text(14, 84, f"价税合计（大写）{capital(amount)}")
+    lay.text(130, 84, f"(小写)¥{money(amount)}")
+    lay.text(14, 94, "销售方 名称：")
+    seal_text(lay, 175, 96, "发票专用章")
+    return Doc("other", {}, [lay.ops], size=(210, 110))
+
+
+def stacked(top: Image.Image, under: Image.Image, rng: random.Random) -> Image.Image:
+    """A photo of a stack: one receipt on top, another peeking out above and beside it."""
+    w, h = top.size
+    shift_x, shift_y = int(w * rng.uniform(0.04, 0.08)), int(h * rng.uniform(0.15, 0.22))
+    canvas = Image.new("RGB", (w + shift_x, h + shift_y), (235, 232, 225))
+    canvas.paste(under.resize((w, h)), (0, 0))
+    shadow = Image.new("RGB", (w, h), (150, 150, 150))
+    canvas.paste(shadow, (shift_x + 6, shift_y + 6))
+    canvas.paste(top, (shift_x, shift_y))
+    return canvas
+
+
+def generate_real_layouts(docs_dir: Path, w: Writer) -> None:
+    """Receipts laid out as real ones, scanned and photographed: grids, coloured-ink paper
+    forms, seals over values, a 90° photo, a dark background, a stack, a VAT invoice."""
+    rng = w.rng
+    people = [make_person(rng, rng.choice(["350102", "410105", "500103"])) for _ in range(6)]
+    day = date(2026, rng.randint(1, 6), rng.randint(1, 20))
+    grids = [
+        grid_ereceipt(rng, people[i], HOSPITALS[i], day, day + timedelta(days=rng.randint(1, 9)))
+        for i in range(4)
+    ]
+    w.image(grids[0], docs_dir / "scan" / "real_grid_receipt_00.jpg", "scan")
+    w.image(grids[1], docs_dir / "scan" / "real_grid_receipt_01.png", "scan")
+    w.image(grids[2], docs_dir / "photo" / "real_grid_receipt_02.jpg", "photo", turn=90)
+    w.pdf(grids[3], docs_dir / "pdf" / "real_grid_receipt_03.pdf")
+    papers = [
+        paper_receipt(rng, people[4 + i % 2], HOSPITALS[4 + i % 2], day, ink)
+        for i, ink in enumerate(INKS.values())
+    ]
+    w.image(papers[0], docs_dir / "scan" / "real_paper_receipt_red.jpg", "scan")
+    w.image(papers[1], docs_dir / "scan" / "real_paper_receipt_blue.jpg", "scan")
+    w.image(papers[2], docs_dir / "photo" / "real_paper_receipt_brown.jpg", "photo")
+    w.image(vat_invoice(rng), docs_dir / "scan" / "real_vat_invoice.jpg", "scan")
+    top = grid_ereceipt(rng, people[5], HOSPITALS[2], day, day + timedelta(days=3))
+    under = paper_receipt(rng, people[0], HOSPITALS[3], day, INKS["blue"])
+    top_image = scan(render(top, rng, rng.choice(FONTS))[0], rng)
+    under_image = scan(render(under, rng, rng.choice(FONTS))[0], rng)
+    path = docs_dir / "photo" / "real_receipt_stack.jpg"
+    photo(stacked(top_image, under_image, rng), rng).save(path, quality=80)
+    w.truth(path, "photo", [(top, [0], None)], ["stack"])
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.bundle import ClaimBundle, Severity, ValidationIssue
 from pipeline.models import QualityFlag
-from pipeline.records import DocType
+from pipeline.records import DocType, Document
 from validators.common import issue
 from validators.rules import Rules
 
@@ -57,7 +57,7 @@ def check_confidence(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
             if f"{document.id}:{key}" in bundle.confirmed_fields:
                 continue
             threshold = rules.confidence.threshold(key)
-            if found.confidence < threshold:
+            if found.confidence < threshold and not _corroborated(bundle, document, key, rules):
                 note = f" ({found.note})" if found.note else ""
                 issues.append(
                     issue(
@@ -70,3 +70,20 @@ def check_confidence(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
                     )
                 )
     return issues
+
+
+def _corroborated(bundle: ClaimBundle, document: Document, key: str, rules: Rules) -> bool:
+    """Another document of the claim reads the same value, confidently, in a matching field."""
+    value = document.fields[key].value
+    for other in bundle.documents:
+        if other is document:
+            continue
+        for other_key in rules.confidence.corroborating_fields.get(key, ()):
+            seen = other.fields.get(other_key)
+            if (
+                seen is not None
+                and seen.value == value
+                and seen.confidence >= rules.confidence.threshold(other_key)
+            ):
+                return True
+    return False

@@ -67,6 +67,11 @@ class Deadlines(_Frozen):
 class Confidence(_Frozen):
     default: float = Field(ge=0, le=1)
     fields: dict[str, float] = Field(default_factory=dict)
+    corroborating_fields: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="a field under its threshold passes when another document of the claim "
+        "reads the same value in one of these fields, above their own threshold",
+    )
 
     def threshold(self, field: str) -> float:
         return self.fields.get(field, self.default)
