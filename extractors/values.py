@@ -160,8 +160,14 @@ def _ethnicity(text: str) -> Parsed | Rejected:
     return Parsed(value, 1.0)
 
 
+_CITY = re.compile(rf"(?:[{_CJK}]{{2,7}}?(?:省|自治区))?[{_CJK}]{{2,7}}?(?:市|自治州|地区|盟)")
+_ANY_REGION = re.compile(rf"[{_CJK}]{{2,10}}?(?:自治州|地区|省|市|州|盟|县|区)")
+
+
 def _region(text: str) -> Parsed | Rejected:
-    match = re.search(rf"[{_CJK}]{{2,10}}?(?:自治州|地区|省|市|州|盟|县|区)", text)
+    """A filing's region (统筹区) is a city: 浙江省杭州市 keeps its city, never just 浙江省."""
+    plain = re.sub(r"\s", "", text)
+    match = _CITY.search(plain) or _ANY_REGION.search(plain)
     return Parsed(match.group(), 1.0) if match else Rejected(f"{text!r} is not a region name")
 
 

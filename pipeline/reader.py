@@ -21,7 +21,7 @@ from pipeline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 REREAD_MIN_CONFIDENCE = 0.8  # a poorer second reading never replaces the first
-READ_VERSION = 6  # bump when image preparation or OCR changes what a page reads as
+READ_VERSION = 7  # bump when image preparation or OCR changes what a page reads as
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ def reread_under_seals(
 
 def _merge_reads(first: list[OcrLine], second: list[OcrLine]) -> list[OcrLine]:
     """A line of the second read replaces the first read's lines it covers when it is read
-    with more confidence; what a first-read line held left or right of it (a red label the
+    with more confidence and keeps every digit; what a first-read line held left or right of it (a red label the
     second read lost) is kept."""
     kept = list(first)
     for line in second:
@@ -126,8 +126,14 @@ def _merge_reads(first: list[OcrLine], second: list[OcrLine]) -> list[OcrLine]:
         merged = line
         for old in covered:
             merged = _keep_outside(old, merged)
+        if _digits(merged.text) < sum(_digits(old.text) for old in covered):
+            continue  # digits are never seal text: a reading that lost some lost print
         kept = [old for old in kept if all(old is not c for c in covered)] + [merged]
     return kept
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
 
 
 def _keep_outside(old: OcrLine, new: OcrLine) -> OcrLine:

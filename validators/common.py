@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -85,9 +86,13 @@ def region_of_hospital(name: str, known: dict[str, str]) -> str | None:
 
 
 def same_region(a: str, b: str) -> bool:
-    """上海 and 上海市 are one region; compare without the administrative suffix."""
+    """上海, 上海市 and 浙江省杭州市/杭州市 name one region each: compare without the
+    province before a city and without the administrative suffix."""
 
     def stem(text: str) -> str:
+        province = re.match(r"^.{2,7}?(?:省|自治区)(?=.{2,})", text)
+        if province and re.search("(?:市|自治州|地区|盟)$", text):
+            text = text[province.end() :]
         for suffix in ("自治州", "地区", "省", "市", "州", "盟"):
             if text.endswith(suffix):
                 return text[: -len(suffix)]
