@@ -11,13 +11,16 @@ from extractors.arithmetic import reconcile_invoice
 from extractors.kv import PageLines, extract_fields
 from extractors.layout import normal
 from extractors.segment import Segment, Unit, segment_pages
-from extractors.tables import read_expense_table, read_invoice_items
+from extractors.tables import group_rows, read_expense_table, read_invoice_items
 from pipeline.models import BBox, OcrLine, Page, PageQuality, QualityFlag, ReadResult
+from pipeline.normalize import parse_date
 from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField
 
 HOSPITAL = re.compile(r"[\u3400-\u9fff（）()]{2,30}?(?:医院|卫生院|医疗中心|卫生服务中心)")
 SEAL_TEXT = ("专用章", "公章", "病案章")
 FALLBACK_FIT = 0.95  # a hospital name printed in the title, without its label
+UNLABELLED_FIT = 0.8  # a value found by its shape alone
+TIMESTAMP = re.compile(r"(20\d{2})[^\d:]{0,2}(\d{1,2})[^\d:]{0,2}(\d{1,2})[^\d:]{0,3}\d{1,2}:\d{2}")
 
 
 def extract_documents(result: ReadResult) -> list[Document]:
@@ -80,6 +83,8 @@ def _fields(
     if "has_seal" in RECORD_TYPES[segment.doc_type].model_fields:
         fields["has_seal"] = _seal(segment.units, pages)
     if segment.doc_type is DocType.MEDICAL_INVOICE:
+        if "issue_date" not in fields:
+            _printed_timestamp(segment.units, fields)
         reconcile_invoice(fields, alternatives, [ln for u in segment.units for ln in u.lines])
         for key in fields:
             missing.pop(key, None)
@@ -161,6 +166,26 @@ def _hospital_fallback(units: list[Unit], fields: dict[str, ExtractedField[Any]]
                     raw=line.text,
                 )
                 return
+
+
+def _printed_timestamp(units: list[Unit], fields: dict[str, ExtractedField[Any]]) -> None:
+    """A receipt printer stamps the issue time without a label (`2020 08 20 08:34`): a date
+    followed by a time on one row is the issue date, never trusted without a reviewer."""
+    for unit in units:
+        for row in group_rows(unit.lines):
+            text = " ".join(cell.text for cell in row.cells)
+            for match in TIMESTAMP.finditer(text):
+                when = parse_date("-".join(match.group(1, 2, 3)))
+                if when is not None:
+                    fields["issue_date"] = ExtractedField(
+                        value=when,
+                        confidence=UNLABELLED_FIT,
+                        page=unit.page,
+                        bbox=row.bbox,
+                        raw=match.group(),
+                        note="a printed date and time with no label",
+                    )
+                    return
 
 
 def _labelled(text: str, start: int) -> bool:

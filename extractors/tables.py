@@ -99,20 +99,28 @@ def find_header(rows: list[Row]) -> tuple[int, list[Column]] | None:
 
 
 def _columns_in_cell(cell: OcrLine, synonyms: dict[str, tuple[str, ...]]) -> list[Column]:
-    """Header labels within one OCR cell (OCR may merge several header cells into one)."""
+    """Header labels within one OCR cell (OCR may merge several header cells into one).
+
+    The longest printed header wins over every key, so 项目编码 is the code column, not a
+    项目 (name) column with 编码 left over."""
     text = normal(cell.text)
     found: list[tuple[int, int, str]] = []
-    for key, names in synonyms.items():
-        for name in sorted(names, key=len, reverse=True):
-            index = text.find(normal(name))
-            if index >= 0 and not any(s <= index < e for s, e, _ in found):
-                found.append((index, index + len(normal(name)), key))
-                break
+    pairs = sorted(
+        ((normal(name), key) for key, names in synonyms.items() for name in names),
+        key=lambda nk: -len(nk[0]),
+    )
+    for name, key in pairs:
+        if any(k == key for _, _, k in found):
+            continue
+        index = text.find(name)
+        end = index + len(name)
+        if index >= 0 and all(end <= s or index >= e for s, e, _ in found):
+            found.append((index, end, key))
     width = max(len(text), 1)
     box = cell.bbox
     return [
         Column(key, box.x0 + box.width * s / width, box.x0 + box.width * e / width)
-        for s, e, key in found
+        for s, e, key in sorted(found)
     ]
 
 
@@ -194,8 +202,10 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
                 if value is not None:
                     table.page_totals.append((page, value, row.bbox, row.confidence))
                 continue
-            line = _expense_line(assign_cells(row, columns), page)
+            cells = assign_cells(row, columns)
+            line = _expense_line(cells, page)
             if line is None:
+                _continue_name(table, cells, page, row)
                 continue
             consistent = _row_consistent(line)
             table.consistent_rows += consistent
@@ -209,13 +219,43 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
     return table
 
 
+LEADING_CODE = re.compile(r"^(?:\d{1,3}(?=[A-Z]))?([A-Z0-9][A-Z0-9.\-]{5,})(?=[\u3400-\u9fff(（])")
+
+
+def _continue_name(
+    table: ExpenseTable, cells: dict[str, tuple[str, float]], page: int, row: Row
+) -> None:
+    """A long name wraps onto a second line inside its cell: that line holds only the rest of
+    the name (and maybe of the spec), just under it; it belongs to the line above."""
+    if not table.lines or table.line_boxes[-1][0] != page or set(cells) - {"name", "spec"}:
+        return
+    above = table.line_boxes[-1][1]
+    if table.grand_total is not None or row.bbox.y0 - above.y1 > row.bbox.height:
+        return
+    rest = cells.get("name", ("", 0.0))[0]
+    if not rest or not re.search(r"[\u3400-\u9fffA-Za-z()（）]", rest):
+        return
+    last = table.lines[-1]
+    spec = cells.get("spec", ("", 0.0))[0]
+    table.lines[-1] = last.model_copy(
+        update={"name": last.name + rest, "spec": (last.spec or "") + spec or None}
+    )
+
+
 def _expense_line(cells: dict[str, tuple[str, float]], page: int) -> ExpenseLine | None:
     name = cells.get("name", ("", 0.0))[0]
+    code = cells.get("code", ("", 0.0))[0] or None
+    if not name and code and re.search(r"[\u3400-\u9fff]", code):
+        name, code = code, None  # one merged cell nearer the code column holds the name too
     amount = money_or_none(cells.get("amount", ("", 0.0))[0])
     if not name or amount is None or not re.search(r"[\u3400-\u9fff A-Za-z]", name):
         return None
+    glued = LEADING_CODE.match(name)
+    if glued and code is None:  # 序号 and 项目编码 run into the name: `1X01020304注射用…`
+        code, name = glued.group(1), name[glued.end() :]
     return ExpenseLine(
         name=name,
+        code=code,
         category=_category(cells.get("category", ("", 0.0))[0]),
         spec=cells.get("spec", ("", 0.0))[0] or None,
         unit=cells.get("unit", ("", 0.0))[0] or None,
@@ -225,6 +265,9 @@ def _expense_line(cells: dict[str, tuple[str, float]], page: int) -> ExpenseLine
         self_pay_ratio=_ratio(cells["self_pay_ratio"][0]) if "self_pay_ratio" in cells else None,
         page=page,
     )
+
+
+LONE_YI = {"2", "Z", "z", "己"}
 
 
 def _category(text: str) -> str | None:
@@ -239,6 +282,8 @@ def _category(text: str) -> str | None:
     ):
         if char in text:
             return canonical
+    if text.strip() in LONE_YI:  # 乙 alone in its cell reads as 2, Z or 己
+        return "乙"
     return None
 
 

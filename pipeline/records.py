@@ -82,6 +82,7 @@ class InvoiceItem(BaseModel):
 
 class ExpenseLine(BaseModel):
     name: str
+    code: str | None = Field(None, description="项目编码: the item's code, in its own column")
     category: str | None = None
     spec: str | None = None
     unit: str | None = None

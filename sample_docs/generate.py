@@ -1518,6 +1518,83 @@ def stacked(top: Image.Image, under: Image.Image, rng: random.Random) -> Image.I
     return canvas
 
 
+LIST_ITEMS = [
+    ("XJ01DDA044", "注射用头孢曲松钠", "乙", "1.0g", "支"),
+    ("XB05BAA001", "复方氨基酸注射液(18AA-II)", "乙", "250ml", "瓶"),
+    ("XA02BCA001", "奥美拉唑肠溶胶囊", "乙", "20mg*14粒", "盒"),
+    ("XB05CBA001", "氯化钠注射液", "甲", "250ml", "袋"),
+    ("001102000010000", "床位费(三人间)", "甲", "日", "日"),
+    ("002101000010000", "一级护理", "甲", "日", "日"),
+    ("250101015000000", "血常规检查(五分类)", "甲", "次", "次"),
+    ("210300001010000", "胸部CT平扫(多排螺旋)", "乙", "次", "次"),
+    ("C14020100100", "一次性使用无菌注射器带针", "丙", "5ml", "支"),
+    ("C03110200100", "医用外科口罩(独立包装)", "丙", "个", "个"),
+]
+LIST_COLUMNS = [("序号", 10), ("项目编码", 20), ("项目名称", 58), ("类别", 112), ("规格", 124),
+                ("单位", 152), ("数量", 166), ("单价", 182), ("金额", 206), ("自付比例", 232)]  # fmt: skip
+NAME_CHARS = 11  # what fits the name cell on one line: longer names wrap inside it
+
+
+def real_expense_list(
+    rng: random.Random, person: Person, hospital: tuple[str, str, str], start: date, end: date
+) -> Doc:
+    """A 住院费用明细清单 as hospitals print it: 序号 and 项目编码 columns, names that wrap inside
+    their cell, thousands separators, 本页小计 on every page, 合计 and a 甲/乙/丙 summary last."""
+    rows = []
+    for code, name, cat, spec, unit in rng.sample(LIST_ITEMS, len(LIST_ITEMS)) * 2:
+        qty = Decimal(rng.randint(1, 12))
+        price = Decimal(rng.randint(150, 160000)) / 100
+        rows.append({"code": code, "name": name, "category": cat, "spec": spec, "unit": unit,
+                     "quantity": str(qty), "unit_price": money(price), "amount": money(price * qty),
+                     "self_pay_ratio": {"甲": "0.00", "乙": "0.10", "丙": "1.00"}[cat]})  # fmt: skip
+    admission = f"{rng.randint(100000, 999999)}"
+    pages: list[list[Op]] = []
+    totals: list[Decimal] = []
+    per_page = 11
+    for number, start_row in enumerate(range(0, len(rows), per_page)):
+        chunk = rows[start_row : start_row + per_page]
+        lay = Layout(rng, 3.0)
+        if number == 0:
+            lay.text(80, 12, f"{hospital[0]}住院费用明细清单", 5.5)
+            for i, (label, value) in enumerate([("姓名", person.name), ("住院号", admission),
+                                                ("入院日期", f"{start:%Y-%m-%d}"), ("出院日期", f"{end:%Y-%m-%d}")]):  # fmt: skip
+                lay.text(12 + i * 66, 24, f"{label}：{value}")
+        else:
+            lay.text(12, 14, f"{person.name}  住院号：{admission}  第{number + 1}页")
+        y = 34.0
+        for label, x in LIST_COLUMNS:
+            lay.text(x, y, label)
+        lay.line(8, y + 5, 290, y + 5)
+        for i, row in enumerate(chunk):
+            ry = y + 9 + i * 11
+            name = row["name"]
+            values = [str(start_row + i + 1), row["code"], name[:NAME_CHARS], row["category"],
+                      row["spec"], row["unit"], row["quantity"], money_th(Decimal(row["unit_price"])),
+                      money_th(Decimal(row["amount"])), f"{int(Decimal(row['self_pay_ratio']) * 100)}%"]  # fmt: skip
+            for (_, x), value in zip(LIST_COLUMNS, values, strict=True):
+                lay.text(x, ry, value)
+            if len(name) > NAME_CHARS:
+                lay.text(LIST_COLUMNS[2][1], ry + 4.4, name[NAME_CHARS:])
+        page_total = sum((Decimal(r["amount"]) for r in chunk), Decimal("0.00"))
+        totals.append(page_total)
+        ty = y + 12 + len(chunk) * 11
+        lay.line(8, ty - 3, 290, ty - 3)
+        lay.text(182, ty, "本页小计")
+        lay.text(206, ty, money_th(page_total))
+        if start_row + per_page >= len(rows):
+            grand = sum(totals, Decimal("0.00"))
+            lay.text(182, ty + 8, "合计")
+            lay.text(206, ty + 8, money_th(grand))
+            by_class = {c: sum((Decimal(r["amount"]) for r in rows if r["category"] == c), Decimal(0))
+                        for c in "甲乙丙"}  # fmt: skip
+            lay.text(12, ty + 16, "  ".join(f"{c}类：{money_th(v)}" for c, v in by_class.items()))
+        pages.append(lay.ops)
+    fields = {"patient_name": person.name, "hospital_name": hospital[0], "admission_number": admission,
+              "admission_date": start.isoformat(), "discharge_date": end.isoformat(), "lines": rows,
+              "page_totals": [money(t) for t in totals], "total_amount": money(sum(totals, Decimal(0)))}  # fmt: skip
+    return Doc("expense_list", fields, pages, size=(297, 210))
+
+
 def generate_real_layouts(docs_dir: Path, w: Writer) -> None:
     """Receipts laid out as real ones, scanned and photographed: grids, coloured-ink paper
     forms, seals over values, a 90° photo, a dark background, a stack, a VAT invoice."""
@@ -1547,6 +1624,9 @@ def generate_real_layouts(docs_dir: Path, w: Writer) -> None:
     path = docs_dir / "photo" / "real_receipt_stack.jpg"
     photo(stacked(top_image, under_image, rng), rng).save(path, quality=80)
     w.truth(path, "photo", [(top, [0], None)], ["stack"])
+    stay_start = day - timedelta(days=6)
+    listing = real_expense_list(rng, people[1], HOSPITALS[1], stay_start, day)
+    w.image(listing, docs_dir / "scan" / "real_expense_list.tif", "scan")
 
 
 def main() -> None:

@@ -52,7 +52,7 @@ def test_every_real_document_is_classified_right(evaluation: Evaluation) -> None
 
 def test_real_receipt_fields_are_read_and_unflagged_ones_are_right(evaluation: Evaluation) -> None:
     receipts = evaluation.by_type["medical_invoice"]
-    assert receipts.exact / receipts.fields >= 0.94, receipts.misses
+    assert receipts.exact / receipts.fields >= 0.95, receipts.misses
     assert receipts.flagged / receipts.fields <= 0.25
     assert receipts.unflagged_exact == receipts.unflagged, receipts.misses
 

@@ -1,0 +1,53 @@
+"""Expense-list tables from OCR lines (a fake reading, no engine): columns by their header."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from extractors.tables import read_expense_table
+from pipeline.models import BBox, OcrLine
+
+COLUMNS = {"序号": 0.04, "项目编码": 0.12, "项目名称": 0.30, "类别": 0.46, "规格": 0.54,
+           "单位": 0.62, "数量": 0.68, "单价": 0.76, "金额": 0.86, "自付比例": 0.95}  # fmt: skip
+
+
+def _line(text: str, x: float, y: float, width: float = 0.06) -> OcrLine:
+    return OcrLine(text=text, confidence=0.99, bbox=BBox(x0=x, y0=y, x1=x + width, y1=y + 0.015))
+
+
+def _row(y: float, values: dict[str, str]) -> list[OcrLine]:
+    return [_line(text, COLUMNS[key] - 0.02, y) for key, text in values.items()]
+
+
+def _header(y: float) -> list[OcrLine]:
+    return [_line(name, x - 0.02, y) for name, x in COLUMNS.items()]
+
+
+def test_each_line_keeps_its_code_in_its_own_column_and_its_name_whole() -> None:
+    lines = _header(0.10) + _row(
+        0.13,
+        {"序号": "1", "项目编码": "XJ01DDA044", "项目名称": "注射用头孢曲", "类别": "乙",
+         "规格": "1.0g", "单位": "支", "数量": "2", "单价": "1,250.50", "金额": "2,501.00",
+         "自付比例": "10%"},
+    ) + _row(0.148, {"项目名称": "松钠"})  # the name wraps inside its cell  # fmt: skip
+    table = read_expense_table([(0, lines)])
+    (line,) = table.lines
+    assert line.code == "XJ01DDA044"
+    assert line.name == "注射用头孢曲松钠"
+    assert (line.quantity, line.unit_price, line.amount) == (
+        Decimal(2),
+        Decimal("1250.50"),
+        Decimal("2501.00"),
+    )
+
+
+def test_a_code_run_into_the_name_is_cut_off_it() -> None:
+    lines = _header(0.10) + [
+        _line("1XJ01DDA044注射用头孢曲松钠", 0.02, 0.13, 0.36),
+        _line("乙", 0.44, 0.13),
+        _line("1", 0.66, 0.13),
+        _line("12.50", 0.74, 0.13),
+        _line("12.50", 0.84, 0.13),
+    ]
+    (line,) = read_expense_table([(0, lines)]).lines
+    assert (line.code, line.name) == ("XJ01DDA044", "注射用头孢曲松钠")
