@@ -30,6 +30,7 @@ SAMPLES = [
     "scan/filing_00.jpg", "scan/emergency_00.jpg", "scan/residence_proof_00.jpg",
     "scan/employment_00.jpg", "scan/prescription_00.jpg", "scan/other_00.jpg",
     "scan/real_grid_receipt_00.jpg", "scan/real_paper_receipt_blue.jpg", "scan/real_vat_invoice.jpg",
+    "scan/real_expense_list.tif",
 ]  # fmt: skip
 
 
