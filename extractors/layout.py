@@ -122,12 +122,6 @@ def sub_box(line: OcrLine, start: int, end: int) -> BBox:
     )
 
 
-def strip_separators(text: str) -> tuple[str, int]:
-    """Drop leading separators; returns the rest and how many characters were dropped."""
-    stripped = text.lstrip(SEPARATORS)
-    return stripped, len(text) - len(stripped)
-
-
 def cut_at_labels(text: str, labels: tuple[str, ...], own: tuple[str, ...]) -> str:
     """Cut `text` where another field's label starts (OCR merges neighbouring cells)."""
     cut = len(text)
@@ -143,17 +137,6 @@ def cut_at_labels(text: str, labels: tuple[str, ...], own: tuple[str, ...]) -> s
 def same_row(a: BBox, b: BBox) -> bool:
     overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
     return overlap > 0.5 * min(a.height, b.height)
-
-
-def right_of(lines: list[OcrLine], index: int) -> int | None:
-    """The nearest line on the same row to the right of line `index`."""
-    anchor = lines[index].bbox
-    candidates = [
-        (line.bbox.x0 - anchor.x1, i)
-        for i, line in enumerate(lines)
-        if i != index and same_row(anchor, line.bbox) and line.bbox.x0 >= anchor.x1 - 0.01
-    ]
-    return min(candidates)[1] if candidates else None
 
 
 def below(lines: list[OcrLine], index: int, max_gap_lines: float = 2.5) -> int | None:

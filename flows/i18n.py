@@ -55,7 +55,7 @@ class Catalogue(BaseModel):
     error: dict[str, str]
 
     def t(self, key: str, **values: object) -> str:
-        """A UI sentence, with `{name}` placeholders filled in."""
+        """A UI sentence, its `{name}` slots filled in."""
         text = self.ui.get(key, key)
         return text.format(**values) if values else text
 
