@@ -21,7 +21,7 @@ from pipeline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 REREAD_MIN_CONFIDENCE = 0.8  # a poorer second reading never replaces the first
-READ_VERSION = 7  # bump when image preparation or OCR changes what a page reads as
+READ_VERSION = 8  # bump when image preparation or OCR changes what a page reads as
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +132,13 @@ def _merge_reads(first: list[OcrLine], second: list[OcrLine]) -> list[OcrLine]:
     return kept
 
 
+def _overlap_len(left: str, right: str) -> int:
+    """How many characters `left` ends with that `right` starts with."""
+    return next(
+        (k for k in range(min(len(left), len(right)), 0, -1) if left.endswith(right[:k])), 0
+    )
+
+
 def _digits(text: str) -> int:
     return sum(c.isdigit() for c in text)
 
@@ -143,6 +150,9 @@ def _keep_outside(old: OcrLine, new: OcrLine) -> OcrLine:
     right = round(len(old.text) * (old.bbox.x1 - new.bbox.x1) / width)
     prefix = old.text[: max(left, 0)] if left > 1 else ""
     suffix = old.text[len(old.text) - right :] if right > 1 else ""
+    # the split is estimated by width: never keep twice what the new line itself begins or ends with
+    prefix = prefix[: len(prefix) - _overlap_len(prefix, new.text)]
+    suffix = suffix[_overlap_len(new.text, suffix) :]
     if not prefix and not suffix:
         return new
     return OcrLine(
