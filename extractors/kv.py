@@ -36,6 +36,9 @@ LABEL_FUZZY_PENALTY = 0.9
 LABEL_RANK_DECAY = 0.99  # a form's first label for a field is its usual wording
 GEOMETRY = {Placement.SAME_LINE: 1.0, Placement.RIGHT: 0.97, Placement.BELOW: 0.9}
 FAR_RIGHT = 0.3  # of the page width: a value further than this right of its label is doubtful
+RIGHT_EDGE = 0.015  # of the page width: lines ending this close are one right-aligned column
+FLUSH_ROWS = 2  # other rows ending at the same right edge make a right-aligned value column
+CUT_OVERLAP = 3  # characters a detector's cut may overlap its two parts by
 SHARED_KINDS = {ValueKind.DATE_RANGE_START, ValueKind.DATE_RANGE_END}
 SEAL_CAP = 0.8  # a value printed where the payee stamps its seal is read through red ink
 RANGE_JOIN = re.compile(r"^[到至~～—-]\s*\d")
@@ -213,6 +216,8 @@ def _label_candidates(
             span = _continue_below(lines, span, own_labels, spec.labels)
         if spec.kind in SHARED_KINDS:
             span = _continue_range(lines, span)
+        if spec.kind is ValueKind.ID_NUMBER:
+            span = _continue_cut(lines, span)
         parsed = parse_value(spec.kind, span.text[: spec.max_chars], spec.pattern)
         if isinstance(parsed, Rejected):
             out.append(parsed.reason)
@@ -244,7 +249,8 @@ def _value_piece(
         if index is None or not pieces[index] or pieces[index][0].fields is not None:
             return None
         gap = lines[index].bbox.x0 - label_box.x1
-        return pieces[index][0], GEOMETRY[placement] * (0.9 if gap > FAR_RIGHT else 1.0)
+        doubtful = gap > FAR_RIGHT and not _flush_right(lines, index)
+        return pieces[index][0], GEOMETRY[placement] * (0.9 if doubtful else 1.0)
     index = below(lines, label.line)
     if index is None or not pieces[index] or pieces[index][0].fields is not None:
         return None
@@ -267,6 +273,35 @@ def _continue_range(lines: list[OcrLine], span: Span) -> Span:
     )
 
 
+def _continue_cut(lines: list[OcrLine], span: Span) -> Span:
+    """An ID number the detector cut in two on its row (`370602*` | `2********7856`) is one
+    value; characters of the right part that lie under the left part were read twice."""
+    if isinstance(parse_value(ValueKind.ID_NUMBER, span.text), Parsed):
+        return span
+    width = span.bbox.width / max(len(span.text), 1)
+    anchor = lines[span.line].bbox
+    parts = [
+        i
+        for i, line in enumerate(lines)
+        if i != span.line
+        and same_row(anchor, line.bbox)
+        and span.bbox.x1 - CUT_OVERLAP * width <= line.bbox.x0 <= span.bbox.x1 + width
+        and line.bbox.x1 > span.bbox.x1
+    ]
+    if not parts:
+        return span
+    line = lines[min(parts, key=lambda i: lines[i].bbox.x0)]
+    text = normal(line.text)
+    step = line.bbox.width / max(len(text), 1)
+    twice = max(0, round((span.bbox.x1 - line.bbox.x0) / step))
+    return Span(
+        span.text + text[twice:],
+        span.line,
+        min(span.confidence, line.confidence),
+        BBox.union([span.bbox, line.bbox]),
+    )
+
+
 def _right_line(lines: list[OcrLine], index: int, label_box: BBox) -> int | None:
     """The nearest line to the right on the label's row; printed values drift up or down."""
     anchor = lines[index].bbox
@@ -281,6 +316,22 @@ def _right_line(lines: list[OcrLine], index: int, label_box: BBox) -> int | None
         if best is None or box.x0 < best[0]:
             best = (box.x0, i)
     return best[1] if best else None
+
+
+def _flush_right(lines: list[OcrLine], index: int) -> bool:
+    """The line ends a row in a right-aligned value column, as a phone app lists
+    `label ........ value`: nothing right of it, and other rows' lines end where it ends."""
+    box = lines[index].bbox
+    aligned = 0
+    for i, line in enumerate(lines):
+        if i == index:
+            continue
+        if same_row(box, line.bbox):
+            if line.bbox.x0 > box.x1:
+                return False
+            continue
+        aligned += abs(line.bbox.x1 - box.x1) < RIGHT_EDGE
+    return aligned >= FLUSH_ROWS
 
 
 def _left_aligned_or_overlapping(label: BBox, value: BBox) -> bool:
@@ -302,8 +353,13 @@ def _field(parsed: Parsed, span: Span, page: int, confidence: float) -> Extracte
 def _continue_below(
     lines: list[OcrLine], span: Span, labels: tuple[str, ...], own: tuple[str, ...]
 ) -> Span:
-    """Append continuation lines (a long address wraps under itself, left-aligned)."""
-    text, box, confidence = span.text, span.bbox, span.confidence
+    """Append continuation lines (a long address wraps under itself, left-aligned).
+
+    The OCR's line confidence is its characters' mean; the joined value's is the mean over
+    all its characters, as if it had been printed on one line (a short `04室` read at 0.86
+    does not make a 29-character address doubtful)."""
+    text, box = span.text, span.bbox
+    weighted = span.confidence * len(span.text)
     current: int | None = span.line
     for _ in range(3):
         if current is None:
@@ -315,8 +371,9 @@ def _continue_below(
         row = [ln for ln in lines if ln is lines[nxt] or same_row(ln.bbox, lines[nxt].bbox)]
         if abs(lines[nxt].bbox.x0 - box.x0) > 0.06 or find_label(row, labels) is not None:
             break
-        text += cut_at_labels(candidate, labels, own)
+        more = cut_at_labels(candidate, labels, own)
+        text += more
         box = BBox.union([box, lines[nxt].bbox])
-        confidence = min(confidence, lines[nxt].confidence)
+        weighted += lines[nxt].confidence * len(more)
         current = nxt
-    return Span(text, span.line, confidence, box)
+    return Span(text, span.line, weighted / len(text) if text else span.confidence, box)

@@ -19,9 +19,11 @@ import yaml
 
 from extractors.forms import ValueKind
 from pipeline.normalize import (
+    ID_MASK,
     clean_digits,
     find_dates,
     id_checksum_valid,
+    is_masked_id_number,
     normalize_ethnicity,
     normalize_id_number,
     normalize_sex,
@@ -113,10 +115,19 @@ def _capital(text: str) -> Parsed | Rejected:
     return Parsed(value, 1.0)
 
 
+# A masked ID number: visible head, a run of mask characters (OCR reads `*` as x, X, ×, ※),
+# the last four visible. A real number has no letter before its check character.
+_MASKED_ID = re.compile(
+    r"(?<![0-9A-Za-z])([0-9OoDIlZSB]{1,8})([*xX×※✱]{4,})([0-9OoDIlZSB]{3}[0-9Xx×])(?![0-9Xx])"
+)
+MASKED_HEADS = (4, 6)  # visible leading digits the app keeps
+
+
 def _id_number(text: str) -> Parsed | Rejected:
-    match = re.search(r"[0-9OoDIlZSB]{17}[0-9Xx×]", to_halfwidth(text).replace(" ", ""))
+    plain = to_halfwidth(text).replace(" ", "")
+    match = re.search(r"[0-9OoDIlZSB]{17}[0-9Xx×]", plain)
     if not match:
-        return Rejected(f"{text!r} is not an 18-character ID number")
+        return _masked_id_number(text, plain)
     raw = match.group().replace("×", "X")
     number = normalize_id_number(raw)
     fit = 1.0 if number == raw.upper() else 0.85
@@ -128,6 +139,27 @@ def _id_number(text: str) -> Parsed | Rejected:
         note = f"check digit repair: position {changed + 1} read {number[changed]!r}, set {repaired[changed]!r}"
         return Parsed(repaired, 0.75 * fit, note)
     return Parsed(number, 0.5 * fit, "check digit does not match")
+
+
+def _masked_id_number(text: str, plain: str) -> Parsed | Rejected:
+    """`3706**********1234` kept as printed with the mask as `*`; an ID number is always 18
+    characters, so a mask run read one `*` short or long is set to the length that fits; a
+    run further off is another number (a masked phone number)."""
+    match = _MASKED_ID.search(plain)
+    if not match:
+        return Rejected(f"{text!r} is not an 18-character ID number")
+    head, mask, tail = match.groups()
+    masked = 18 - len(head) - len(tail)
+    if abs(len(mask) - masked) > 1:  # a masked phone number (138****1234), not an ID number
+        return Rejected(f"{text!r} is not an 18-character ID number")
+    number = clean_digits(head) + ID_MASK * masked + normalize_id_number(tail.replace("×", "X"))
+    if not is_masked_id_number(number):
+        return Rejected(f"{text!r} is not an 18-character ID number")
+    fit = 1.0 if (head + tail).upper() == number.replace(ID_MASK, "") else 0.85
+    if len(mask) != masked or len(head) not in MASKED_HEADS:
+        note = f"masked ID number read as {match.group()!r}: {masked} mask characters fit 18"
+        return Parsed(number, 0.85 * fit, note)
+    return Parsed(number, fit)
 
 
 def _digits(text: str) -> Parsed | Rejected:

@@ -229,6 +229,16 @@ def id_checksum_valid(number: str) -> bool:
     return bool(_ID_PATTERN.match(number)) and id_check_digit(number[:17]) == number[17]
 
 
+ID_MASK = "*"
+_MASKED_ID = re.compile(r"^\d{1,8}\*{4,}\d{0,7}[\dX]$")
+
+
+def is_masked_id_number(number: str) -> bool:
+    """An ID number printed with its middle hidden, as the national app shows it
+    (`3706**********1234`): 18 characters, digits at both ends, one run of `*` between."""
+    return len(number) == 18 and bool(_MASKED_ID.match(number))
+
+
 def normalize_id_number(text: str) -> str:
     """Upper-case, half-width, letter/digit confusions fixed except the final X."""
     raw = re.sub(r"\s", "", to_halfwidth(text)).upper()

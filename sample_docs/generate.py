@@ -612,7 +612,13 @@ def emergency_cert(
 def residence_permit(
     rng: random.Random, person: Person, region: str, valid_from: date, valid_until: date
 ) -> Doc:
-    address = f"{region}{rng.choice(['浦东新区', '朝阳区', '历下区', '西湖区'])}{rng.choice(['世纪大道', '建国路', '泉城路', '文三路'])}{rng.randint(1, 500)}号"
+    district = rng.choice(["浦东新区", "朝阳区", "历下区", "西湖区"])
+    street = rng.choice(["世纪大道", "建国路", "泉城路", "文三路"])
+    number = rng.randint(1, 500)
+    # building, unit and room follow from the house number: no further draw, so every other
+    # document stays as it was
+    room = f"{number % 9 + 1}号楼{number % 3 + 1}单元{100 * (number % 18 + 1) + number % 4 + 1}室"
+    address = f"{region}{district}{street}{number}号{room}"
     entries = [
         ("name", "姓名", person.name, person.name),
         ("sex", "性别", person.sex, person.sex),
@@ -634,7 +640,42 @@ def residence_permit(
     ]
     doc = form(rng, "residence_permit", "居住证", entries)
     doc.fields["valid_until"] = valid_until.isoformat()
+    wrap_value(doc, "居住地址", PERMIT_ADDRESS_CHARS)
     return doc
+
+
+PERMIT_ADDRESS_CHARS = 11  # a card prints about eleven characters of the address a line
+
+
+def wrap_value(doc: Doc, label: str, chars: int) -> None:
+    """Wrap a long value over lines as a card prints it, each continuation under the value's
+    first character; everything below moves down. Draws nothing from the random generator."""
+    ops = doc.pages[0]
+    at = next(i for i, op in enumerate(ops) if op.kind == "text" and op.text.startswith(label))
+    op = ops[at]
+    inline = op.text != label
+    value_op = (
+        op if inline else next(o for o in ops if o.kind == "text" and o.y == op.y and o.x > op.x)
+    )
+    value = value_op.text[len(label) + 1 :] if inline else value_op.text
+    if len(value) <= chars:
+        return
+    em = op.size * 1.3
+    x = (
+        op.x + (len(label) + (1 if op.text[len(label)] == "：" else 0.5)) * em
+        if inline
+        else value_op.x
+    )
+    step = em * 1.25
+    parts = [value[k : k + chars] for k in range(0, len(value), chars)]
+    for other in ops:
+        if other.y > op.y + 0.1:
+            other.y += step * (len(parts) - 1)
+            other.y2 += step * (len(parts) - 1) if other.kind == "line" else 0.0
+    value_op.text = (value_op.text[: len(label) + 1] if inline else "") + parts[0]
+    for n, part in enumerate(parts[1:], 1):
+        ops.append(Op("text", x, op.y + n * step, part, op.size, colour=op.colour))
+    doc.size = (doc.size[0], doc.size[1] + step * (len(parts) - 1))
 
 
 def residence_proof(rng: random.Random, person: Person, region: str, since: date) -> Doc:
@@ -1125,6 +1166,7 @@ def generate(out: Path) -> None:
 
     generate_claims(out / "claims", rng, w)
     generate_real_layouts(docs_dir, Writer(out, random.Random(20261203)))
+    generate_filing_screenshots(docs_dir, Writer(out, random.Random(20261214)))
 
 
 def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
@@ -1627,6 +1669,181 @@ def generate_real_layouts(docs_dir: Path, w: Writer) -> None:
     stay_start = day - timedelta(days=6)
     listing = real_expense_list(rng, people[1], HOSPITALS[1], stay_start, day)
     w.image(listing, docs_dir / "scan" / "real_expense_list.tif", "scan")
+
+
+# ---------------------------------------------------------------- app screenshots
+
+SCREEN_DPI_MM = 25.4 / DPI  # mm per rendered pixel
+APP_GREEN = (46, 170, 96)
+APP_BLUE = (38, 110, 230)
+
+
+def px_mm(pixels: float) -> float:
+    return pixels * SCREEN_DPI_MM
+
+
+def text_width(text: str, size: float, font: str = NOTO) -> float:
+    """Width in mm of `text` drawn at `size` (as `render` draws it) in `font`."""
+    return px_mm(ImageFont.truetype(font, mm(size * 1.3)).getlength(text))
+
+
+def mask_id(number: str, keep_head: int) -> str:
+    """An ID number as the app prints it: the head and the last four kept (3706**********1234)."""
+    return number[:keep_head] + "*" * (18 - keep_head - 4) + number[-4:]
+
+
+def filing_screenshot(
+    rng: random.Random,
+    person: Person,
+    category: str,
+    insured: str,
+    treatment: str,
+    filed: date,
+    valid_until: date,
+    *,
+    screen: tuple[int, int] = (1080, 2340),
+    style: str = "query",
+) -> Doc:
+    """A phone screenshot of the national app's filing page (国家医保服务平台 APP): status bar,
+    title bar, a 备案成功 badge, then rows with the label left and the value right-aligned."""
+    width, height = px_mm(screen[0]), px_mm(screen[1])
+    pt = px_mm(3)  # one iOS/Android point at 3x scale, in mm
+    lay = Layout(rng, 16 * pt / 1.3)
+    size = lay.size
+    pad = 16 * pt
+    accent = APP_GREEN if style == "query" else APP_BLUE
+    white = (255, 255, 255)
+    # status bar: time, signal bars, battery
+    lay.ops.append(Op("rect", 0, 0, x2=width, y2=44 * pt, colour=white))
+    lay.text(pad + 6 * pt, 12 * pt, f"{rng.randint(7, 22)}:{rng.randint(0, 59):02d}", 15 * pt / 1.3)
+    battery = f"{rng.randint(18, 100)}%"
+    right = width - pad
+    lay.ops.append(Op("rect", right - 25 * pt, 16 * pt, x2=right, y2=28 * pt, colour=(40, 40, 40)))
+    lay.text(right - 30 * pt - text_width(battery, 12 * pt / 1.3), 14 * pt, battery, 12 * pt / 1.3)
+    for bar in range(4):
+        x = right - 80 * pt + bar * 5 * pt
+        lay.ops.append(
+            Op("rect", x, (26 - 3 * bar) * pt, x2=x + 3 * pt, y2=28 * pt, colour=(40, 40, 40))
+        )
+    # title bar
+    title = "异地就医备案查询" if style == "query" else "备案详情"
+    lay.ops.append(Op("rect", 0, 44 * pt, x2=width, y2=88 * pt, colour=white))
+    lay.text(pad, 53 * pt, "<", 20 * pt / 1.3)
+    title_size = 17 * pt / 1.3
+    lay.text((width - text_width(title, title_size)) / 2, 55 * pt, title, title_size)
+    lay.ops.append(Op("rect", 0, 88 * pt, x2=width, y2=88.4 * pt, colour=(225, 225, 225)))
+    # the 备案成功 badge
+    y = 100 * pt
+    if style == "query":
+        lay.ops.append(Op("rect", pad, y, x2=width - pad, y2=y + 64 * pt, colour=accent))
+        lay.text(pad + 20 * pt, y + 20 * pt, "✓ 备案成功", 20 * pt / 1.3, white)
+        y += 76 * pt
+    else:
+        lay.ops.append(Op("rect", 0, y - 12 * pt, x2=width, y2=y + 60 * pt, colour=white))
+        lay.text(pad, y + 4 * pt, "异地就医备案", 18 * pt / 1.3)
+        badge = "备案成功"
+        bw = text_width(badge, 13 * pt / 1.3) + 16 * pt
+        lay.ops.append(
+            Op("rect", width - pad - bw, y + 2 * pt, x2=width - pad, y2=y + 30 * pt, colour=accent)
+        )
+        lay.text(width - pad - bw + 8 * pt, y + 8 * pt, badge, 13 * pt / 1.3, white)
+        y += 72 * pt
+    head = rng.choice([4, 6])
+    range_row = rng.random() < 0.5
+    dash = rng.choice(["-", "-", "."])
+
+    def day(d: date) -> str:
+        return f"{d.year}{dash}{d.month:02d}{dash}{d.day:02d}"
+
+    insured_rows = [
+        ("name", "参保人姓名", person.name, person.name),
+        ("id_number", "证件号码", mask_id(person.id_number, head), mask_id(person.id_number, head)),
+        ("insured_region", "参保地", insured, insured),
+    ]
+    filing_rows = [
+        ("treatment_region", "就医地", treatment, treatment),
+        ("category", rng.choice(["备案类型", "人员类别"]), CATEGORY_TEXT[category], category),
+        ("filing_date", "备案日期", day(filed), filed.isoformat()),
+    ]
+    if range_row:
+        filing_rows.append(
+            ("valid_from", "有效期", f"{day(filed)}至{day(valid_until)}", filed.isoformat())
+        )
+    else:
+        filing_rows += [
+            ("valid_from", "开始日期", day(filed), filed.isoformat()),
+            ("valid_until", "结束日期", day(valid_until), valid_until.isoformat()),
+        ]
+    sections = [("参保信息", insured_rows), ("备案信息", filing_rows)]
+    if rng.random() < 0.5:
+        sections[1][1].append(("", "备案状态", "已备案", None))
+    row = 52 * pt
+    for heading, rows in sections:
+        lay.text(pad, y + 10 * pt, heading, 13 * pt / 1.3, (130, 130, 130))
+        y += 36 * pt
+        lay.ops.append(Op("rect", 0, y, x2=width, y2=y + row * len(rows), colour=white))
+        for n, (_, label, printed, _) in enumerate(rows):
+            top = y + n * row
+            lay.text(pad, top + 15 * pt, label, size, (100, 100, 100))
+            lay.text(width - pad - text_width(printed, size), top + 15 * pt, printed, size)
+            if n < len(rows) - 1:
+                lay.ops.append(
+                    Op(
+                        "rect",
+                        pad,
+                        top + row,
+                        x2=width,
+                        y2=top + row + 0.3 * pt,
+                        colour=(232, 232, 232),
+                    )
+                )
+        y += row * len(rows) + 12 * pt
+    button = "返回首页" if style == "query" else "变更备案"
+    lay.ops.append(Op("rect", pad, y + 24 * pt, x2=width - pad, y2=y + 70 * pt, colour=accent))
+    lay.text((width - text_width(button, size)) / 2, y + 36 * pt, button, size, white)
+    footer = "国家医保服务平台"
+    lay.text(
+        (width - text_width(footer, 12 * pt / 1.3)) / 2,
+        height - 40 * pt,
+        footer,
+        12 * pt / 1.3,
+        (160, 160, 160),
+    )
+    fields = {key: truth for _, rows in sections for key, _, _, truth in rows if key}
+    if range_row:
+        fields["valid_until"] = valid_until.isoformat()
+    return Doc("filing_record", fields, [lay.ops], size=(width, height), background=(245, 246, 248))
+
+
+def generate_filing_screenshots(docs_dir: Path, w: Writer) -> None:
+    """Filing records as phone screenshots of the national app: PNG as the phone saves it,
+    and one forwarded through a chat app (scaled down, JPEG)."""
+    rng = w.rng
+    cases = [
+        ("山东省烟台市", "浙江省杭州市", "long_term_resident", (1080, 2340), "query"),
+        ("烟台市", "上海市", "self_referral", (1170, 2532), "detail"),
+        ("山东省烟台市", "杭州市", "referral", (1080, 2340), "detail"),
+    ]
+    folder = docs_dir / "screenshot"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (insured, treatment, category, screen, style) in enumerate(cases):
+        person = make_person(rng)
+        filed = date(2026, rng.randint(1, 6), rng.randint(1, 28))
+        until = filed + timedelta(days=rng.choice([179, 364]))
+        doc = filing_screenshot(
+            rng, person, category, insured, treatment, filed, until, screen=screen, style=style
+        )
+        (image,) = render(doc, rng, NOTO)
+        path = folder / f"filing_app_{i:02d}.png"
+        image.save(path, optimize=True)
+        w.truth(path, "screenshot", [(doc, [0], None)])
+        if i == 0:  # forwarded through a chat app: scaled down and re-compressed
+            scaled = image.resize(
+                (round(image.width * 0.72), round(image.height * 0.72)), Image.LANCZOS
+            )
+            jpeg = folder / f"filing_app_{i:02d}_forwarded.jpg"
+            scaled.save(jpeg, quality=72)
+            w.truth(jpeg, "screenshot", [(doc, [0], None)])
 
 
 def main() -> None:

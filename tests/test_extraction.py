@@ -30,7 +30,8 @@ SAMPLES = [
     "scan/filing_00.jpg", "scan/emergency_00.jpg", "scan/residence_proof_00.jpg",
     "scan/employment_00.jpg", "scan/prescription_00.jpg", "scan/other_00.jpg",
     "scan/real_grid_receipt_00.jpg", "scan/real_paper_receipt_blue.jpg", "scan/real_vat_invoice.jpg",
-    "scan/real_expense_list.tif",
+    "scan/real_expense_list.tif", "scan/permit_03.jpg", "screenshot/filing_app_00.png",
+    "screenshot/filing_app_00_forwarded.jpg", "screenshot/filing_app_01.png", "screenshot/filing_app_02.png",
 ]  # fmt: skip
 
 

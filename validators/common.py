@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.bundle import ClaimBundle, Severity, ValidationIssue
+from pipeline.normalize import ID_MASK
 from pipeline.records import DocType, Document, ExtractedField
 
 
@@ -99,3 +100,14 @@ def same_region(a: str, b: str) -> bool:
         return text
 
     return stem(a) == stem(b)
+
+
+def ids_agree(a: str, b: str) -> bool:
+    """Two printings of one person's value agree: equal, or, where one is masked as the national
+    app prints an ID number (`3706**********1234`), equal in every character both show."""
+    if a == b:
+        return True
+    if len(a) != len(b) or ID_MASK not in a + b:
+        return False
+    shown = [(x, y) for x, y in zip(a, b, strict=True) if ID_MASK not in (x, y)]
+    return bool(shown) and all(x == y for x, y in shown)

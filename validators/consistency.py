@@ -8,6 +8,7 @@ from decimal import Decimal
 from pipeline.bundle import CareType, ClaimBundle, ClaimType, ValidationIssue
 from pipeline.records import DocType, Document
 from validators.common import (
+    ids_agree,
     issue,
     money,
     patient_id_cards,
@@ -61,7 +62,7 @@ def _check_same(
     for document in bundle.documents:
         key = fields.get(document.doc_type)
         value = value_of(document, key) if key else None
-        if isinstance(value, str) and value != ref_value:
+        if isinstance(value, str) and not ids_agree(value, ref_value):
             issues.append(
                 issue(
                     code,
