@@ -10,7 +10,7 @@ from typing import Any
 from extractors.arithmetic import reconcile_invoice
 from extractors.kv import PageLines, extract_fields
 from extractors.layout import normal
-from extractors.segment import Segment, Unit, segment_pages
+from extractors.segment import Segment, Unit, segment_files
 from extractors.tables import group_rows, read_expense_table, read_invoice_items
 from pipeline.models import BBox, OcrLine, Page, PageQuality, QualityFlag, ReadResult
 from pipeline.normalize import parse_date
@@ -25,26 +25,37 @@ TIMESTAMP = re.compile(r"(20\d{2})[^\d:]{0,2}(\d{1,2})[^\d:]{0,2}(\d{1,2})[^\d:]
 
 def extract_documents(result: ReadResult) -> list[Document]:
     """Every document in one read file, in page order."""
-    pages = {page.index: page for page in result.pages}
-    stem = Path(result.file).name
-    return [
-        _document(f"{stem}#{n}", result.file, segment, pages)
-        for n, segment in enumerate(segment_pages(result.pages), 1)
-    ]
+    return extract_claim_documents([result])
 
 
-def _document(doc_id: str, file: str, segment: Segment, pages: dict[int, Page]) -> Document:
+def extract_claim_documents(results: list[ReadResult]) -> list[Document]:
+    """Every document in a claim's read files, in upload order. A multi-page document that
+    runs on from the last page of one file onto the first of the next (an expense list
+    photographed page by page) is one document, listed under its first file."""
+    pages = {(r.file, page.index): page for r in results for page in r.pages}
+    segments = segment_files([(r.file, r.pages) for r in results])
+    numbers: dict[str, int] = {}
+    documents = []
+    for segment in segments:
+        stem = Path(segment.file).name
+        numbers[stem] = numbers.get(stem, 0) + 1
+        documents.append(_document(f"{stem}#{numbers[stem]}", segment, pages))
+    return documents
+
+
+def _document(doc_id: str, segment: Segment, pages: dict[tuple[str, int], Page]) -> Document:
     doc_type = segment.doc_type
-    quality = _worst_quality([pages[p].quality for p in segment.pages])
+    quality = _worst_quality([pages[(u.file, u.page)].quality for u in segment.units])
     region = segment.units[0].region if len(segment.units) == 1 else None
     document = Document(
         id=doc_id,
-        file=file,
+        file=segment.file,
         pages=segment.pages,
         doc_type=doc_type,
         doc_type_confidence=segment.confidence,
         region=region,
         quality=quality,
+        continued=segment.continued(),
     )
     if doc_type is DocType.OTHER:
         return document  # never invent fields for a page that is not a claim document
@@ -57,23 +68,24 @@ def _document(doc_id: str, file: str, segment: Segment, pages: dict[int, Page]) 
 
 
 def _fields(
-    segment: Segment, pages: dict[int, Page]
+    segment: Segment, pages: dict[tuple[str, int], Page]
 ) -> tuple[dict[str, ExtractedField[Any]], dict[str, str]]:
     fields: dict[str, ExtractedField[Any]] = {}
     missing: dict[str, str] = {}
     alternatives: dict[str, list[ExtractedField[Any]]] = {}
-    for unit in segment.units:
+    numbered = _document_pages(segment)
+    for page, unit in numbered:
         form = unit.classification.form
         if form is None:
             continue
-        result = extract_fields(form, [PageLines(unit.page, unit.lines)])
+        result = extract_fields(form, [PageLines(page, unit.lines)])
         for key, value in result.found.items():
             fields.setdefault(key, value)
         for key, reason in result.missing.items():
             missing.setdefault(key, reason)
         for key, found in result.alternatives.items():
             alternatives.setdefault(key, []).extend(found)
-    all_lines = [(u.page, u.lines) for u in segment.units]
+    all_lines = [(page, u.lines) for page, u in numbered]
     if segment.doc_type is DocType.MEDICAL_INVOICE:
         _invoice_items(segment.units, fields, missing)
     if segment.doc_type is DocType.EXPENSE_LIST:
@@ -89,6 +101,18 @@ def _fields(
         for key in fields:
             missing.pop(key, None)
     return fields, missing
+
+
+def _document_pages(segment: Segment) -> list[tuple[int, Unit]]:
+    """Each unit with its page number in the document: a continuation file's pages count on
+    after the last page of the file before (so each page keeps its own 本页小计)."""
+    numbered: list[tuple[int, Unit]] = []
+    offset, file = 0, segment.file
+    for unit in segment.units:
+        if unit.file != file:
+            offset, file = numbered[-1][0] + 1 - unit.page, unit.file
+        numbered.append((unit.page + offset, unit))
+    return numbered
 
 
 def _invoice_items(
@@ -193,8 +217,8 @@ def _labelled(text: str, start: int) -> bool:
     return any(sep in text[:start] for sep in ":：")
 
 
-def _seal(units: list[Unit], pages: dict[int, Page]) -> ExtractedField[Any]:
-    seen = [pages[u.page].red_seal for u in units]
+def _seal(units: list[Unit], pages: dict[tuple[str, int], Page]) -> ExtractedField[Any]:
+    seen = [pages[(u.file, u.page)].red_seal for u in units]
     text_hit = next(
         (ln for u in units for ln in u.lines if any(s in normal(ln.text) for s in SEAL_TEXT)), None
     )

@@ -81,10 +81,13 @@ class FormSpec(BaseModel):
     other_labels: tuple[str, ...] = Field(
         (), description="labels printed on the form that name no field: they end a value"
     )
+    identity: tuple[str, ...] = Field(
+        (), description="fields naming whose document it is: pages that differ are two documents"
+    )
 
     def model_post_init(self, _context: object) -> None:
         record = RECORD_TYPES[self.doc_type]
-        unknown = set(self.fields) - set(record.model_fields)
+        unknown = (set(self.fields) | set(self.identity)) - set(record.model_fields)
         if unknown:
             raise ValueError(
                 f"fields {sorted(unknown)} are not keys of {self.doc_type.value}; "

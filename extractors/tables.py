@@ -161,6 +161,16 @@ def is_marker(row: Row, marker: str) -> bool:
     return any(normal(m) in row.text for m in table_markers()[marker])
 
 
+def has_grand_total(lines: list[OcrLine]) -> bool:
+    """A 合计 row with an amount: the last page of a list (a 本页小计 row is not one)."""
+    return any(
+        is_marker(row, "grand_total")
+        and not is_marker(row, "page_total")
+        and last_money(row) is not None
+        for row in group_rows(lines)
+    )
+
+
 def last_money(row: Row) -> Decimal | None:
     for cell in reversed(row.cells):
         value = money_or_none(cell.text)
@@ -216,7 +226,20 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
             table.confidence = min(table.confidence, confidence)
             table.lines.append(line.model_copy(update={"confidence": confidence}))
             table.line_boxes.append((page, row.bbox))
+    table.lines = [line.model_copy(update={"name": closed(line.name)}) for line in table.lines]
     return table
+
+
+BRACKETS = (("(", ")"), ("（", "）"))
+
+
+def closed(name: str) -> str:
+    """A name whose closing bracket wrapped onto a line of its own, which OCR does not see
+    (a lone `)`), gets it back: `胸部CT平扫(多排螺旋` is `胸部CT平扫(多排螺旋)`."""
+    for left, right in BRACKETS:
+        if name.count(left) == name.count(right) + 1 and name.rfind(left) > name.rfind(right):
+            return name + right
+    return name
 
 
 LEADING_CODE = re.compile(r"^(?:\d{1,3}(?=[A-Z]))?([A-Z0-9][A-Z0-9.\-]{5,})(?=[\u3400-\u9fff(（])")
@@ -257,7 +280,7 @@ def _expense_line(cells: dict[str, tuple[str, float]], page: int) -> ExpenseLine
         name=name,
         code=code,
         category=_category(cells.get("category", ("", 0.0))[0]),
-        spec=cells.get("spec", ("", 0.0))[0] or None,
+        spec=_spec(cells.get("spec", ("", 0.0))[0]),
         unit=cells.get("unit", ("", 0.0))[0] or None,
         quantity=parse_decimal(cells["quantity"][0]) if "quantity" in cells else None,
         unit_price=money_or_none(cells["unit_price"][0]) if "unit_price" in cells else None,
@@ -265,6 +288,14 @@ def _expense_line(cells: dict[str, tuple[str, float]], page: int) -> ExpenseLine
         self_pay_ratio=_ratio(cells["self_pay_ratio"][0]) if "self_pay_ratio" in cells else None,
         page=page,
     )
+
+
+ML_MISREAD = re.compile(r"(?<=\d)m[1I|](?![\dA-Za-z])")
+
+
+def _spec(text: str) -> str | None:
+    """The spec as printed; `500m1` is OCR's `500ml` (no unit is written m1)."""
+    return ML_MISREAD.sub("ml", text) or None
 
 
 LONE_YI = {"2", "Z", "z", "己"}

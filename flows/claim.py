@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from extractors.extract import extract_documents
+from extractors.extract import extract_claim_documents
 from pipeline.bundle import (
     ClaimBundle,
     ClaimManifest,
@@ -23,9 +23,9 @@ from pipeline.bundle import (
     ValidationIssue,
 )
 from pipeline.errors import CorruptFileError, IntakeError, OcrEngineError
+from pipeline.models import ReadResult
 from pipeline.ocr import OcrEngine
 from pipeline.reader import read_file
-from pipeline.records import Document
 from pipeline.settings import Settings, get_settings
 from pipeline.storage import UnsafeKeyError
 from pipeline.store import ClaimStore
@@ -40,10 +40,13 @@ MANIFEST = "claim.json"
 
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
-    """The documents read from one uploaded file, or why it could not be read."""
+    """The pages read from one uploaded file, or why it could not be read.
+
+    Documents are found over all of a claim's files at once (`assemble_bundle`): one
+    expense list may run over several photos."""
 
     name: str
-    documents: list[Document]
+    read: ReadResult | None
     problem: FileProblem | None
 
 
@@ -70,7 +73,7 @@ def read_claim_file(
         message = str(exc.rename(path.name, path))  # the upload's name, not the scratch copy's
         log.warning("refused %s", message)
         return FileOutcome(
-            path.name, [], FileProblem(file=path.name, reason=exc.reason, message=message)
+            path.name, None, FileProblem(file=path.name, reason=exc.reason, message=message)
         )
     except (OcrEngineError, ImportError, OSError, MemoryError):
         raise
@@ -85,14 +88,11 @@ def read_claim_file(
         )
         return FileOutcome(
             path.name,
-            [],
+            None,
             FileProblem(file=path.name, reason=CorruptFileError.reason, message=message),
         )
-    documents = extract_documents(read)
-    for document in documents:
-        document.file = path.name
-        document.id = f"{path.name}#{document.id.rsplit('#', 1)[-1]}"
-    return FileOutcome(path.name, documents, None)
+    # the upload's name, not the scratch copy's, names the documents found in it
+    return FileOutcome(path.name, read.model_copy(update={"file": path.name}), None)
 
 
 def unsafe_name_outcomes(skipped: dict[str, str]) -> list[FileOutcome]:
@@ -101,7 +101,7 @@ def unsafe_name_outcomes(skipped: dict[str, str]) -> list[FileOutcome]:
     return [
         FileOutcome(
             name,
-            [],
+            None,
             FileProblem(file=name, reason=UnsafeKeyError.reason, message=f"{reason}; not read"),
         )
         for name, reason in skipped.items()
@@ -119,11 +119,10 @@ def content_hash(folder: Path) -> str:
 
 
 def assemble_bundle(manifest: ClaimManifest, outcomes: list[FileOutcome]) -> ClaimBundle:
+    """The claim's documents, found over all its readable files in upload order."""
     bundle = ClaimBundle(manifest=manifest)
-    for outcome in outcomes:
-        bundle.documents.extend(outcome.documents)
-        if outcome.problem is not None:
-            bundle.file_problems.append(outcome.problem)
+    bundle.documents = extract_claim_documents([o.read for o in outcomes if o.read is not None])
+    bundle.file_problems = [o.problem for o in outcomes if o.problem is not None]
     return bundle
 
 

@@ -279,10 +279,12 @@ def evaluate(
     """Measure extraction against the ground truth in FOLDER.
 
     Prints, per document type and per variant (scan, photo, pdf, bulk): field exact-match
-    accuracy, classification accuracy, flag rate (fields under the threshold or absent) and
-    straight-through precision (share of unflagged fields that are exactly right).
+    accuracy, classification accuracy, flag rate (fields under the threshold or absent),
+    straight-through precision (share of unflagged fields that are exactly right), and for
+    tables (expense lines, invoice items, compared as multisets) the share of lines whose name
+    and amount are right and the share of every labelled cell that is right.
     """
-    from extractors.extract import extract_documents
+    from extractors.extract import extract_claim_documents
     from flows.evaluate import (
         Evaluation,
         check_golden,
@@ -304,7 +306,8 @@ def evaluate(
     with typer.progressbar(files, label="evaluating", file=sys.stderr) as progress:
         for labelled in progress:
             try:
-                documents = extract_documents(read_with_cache(labelled.path, ocr_cache))
+                reads = [read_with_cache(path, ocr_cache) for path in labelled.paths]
+                documents = extract_claim_documents(reads)
             except IntakeError as exc:
                 evaluation.errors.append(str(exc))
                 continue
@@ -333,6 +336,7 @@ def _print_evaluation(report: dict[str, Any], *, show_misses: bool) -> None:
 
     header = (
         f"{'':<24} {'docs':>5} {'class.':>7} {'fields':>6} {'exact':>7} {'flagged':>8} {'STP':>7}"
+        f" {'lines':>6} {'lines ok':>8} {'cells ok':>8}"
     )
     for title, rows in (
         ("by variant", report["by_variant"]),
@@ -343,7 +347,8 @@ def _print_evaluation(report: dict[str, Any], *, show_misses: bool) -> None:
             typer.echo(
                 f"{name:<24} {f['documents']:>5} {pct(f['classification_accuracy']):>7} {f['fields']:>6} "
                 f"{pct(f['field_exact_match']):>7} {pct(f['flag_rate']):>8} "
-                f"{pct(f['straight_through_precision']):>7}"
+                f"{pct(f['straight_through_precision']):>7} {f['lines']:>6} "
+                f"{pct(f['line_accuracy']):>8} {pct(f['line_cell_accuracy']):>8}"
             )
     for error in report["errors"]:
         typer.echo(f"refused: {error}")

@@ -31,6 +31,11 @@ class LabelledFile:
     path: Path
     variant: str
     documents: list[dict[str, Any]]
+    continued_in: tuple[Path, ...] = ()  # later files a document of this one runs on into
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.path, *self.continued_in]
 
 
 def labelled_files(root: Path) -> list[LabelledFile]:
@@ -42,7 +47,14 @@ def labelled_files(root: Path) -> list[LabelledFile]:
             folder = sidecar.with_name(sidecar.name.removesuffix(".truth.json"))
             for name, entry in sorted(truth["files"].items()):
                 if (folder / name).is_file() and entry.get("documents"):
-                    found.append(LabelledFile(folder / name, entry["variant"], entry["documents"]))
+                    later = tuple(
+                        folder / other
+                        for other, e in sorted(truth["files"].items())
+                        if e.get("continues") == name and (folder / other).is_file()
+                    )
+                    found.append(
+                        LabelledFile(folder / name, entry["variant"], entry["documents"], later)
+                    )
             continue
         document = sidecar.with_name(sidecar.name.removesuffix(".truth.json"))
         if document.is_file():
@@ -59,16 +71,16 @@ class Tally:
     flagged: int = 0
     unflagged: int = 0
     unflagged_exact: int = 0
+    lines: int = 0  # expense-list lines and invoice items, each counted once
+    lines_right: int = 0  # name and amount both right
+    line_cells: int = 0  # every labelled cell of those lines (code, class, quantity, …)
+    line_cells_right: int = 0
     misses: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
-        self.documents += other.documents
-        self.classified_right += other.classified_right
-        self.fields += other.fields
-        self.exact += other.exact
-        self.flagged += other.flagged
-        self.unflagged += other.unflagged
-        self.unflagged_exact += other.unflagged_exact
+        for name in self.__slots__:
+            if name != "misses":
+                setattr(self, name, getattr(self, name) + getattr(other, name))
         self.misses.extend(other.misses)
 
     def figures(self) -> dict[str, Any]:
@@ -82,6 +94,9 @@ class Tally:
             "field_exact_match": ratio(self.exact, self.fields),
             "flag_rate": ratio(self.flagged, self.fields),
             "straight_through_precision": ratio(self.unflagged_exact, self.unflagged),
+            "lines": self.lines,
+            "line_accuracy": ratio(self.lines_right, self.lines),
+            "line_cell_accuracy": ratio(self.line_cells_right, self.line_cells),
         }
 
 
@@ -120,6 +135,8 @@ def compare_document(truth: dict[str, Any], document: Document | None, threshold
             confidence = got["confidence"] if got else 0.0
             if isinstance(have, dict) and isinstance(have.get("confidence"), float):
                 confidence = have["confidence"]  # table rows carry their own confidence
+            if isinstance(want, dict):
+                _count_line(tally, want, have)
             flagged = got is None or confidence < threshold
             tally.flagged += flagged
             if not flagged:
@@ -130,6 +147,16 @@ def compare_document(truth: dict[str, Any], document: Document | None, threshold
                 shown = "nothing (extra element)" if want is EXTRA else repr(want)
                 tally.misses.append(f"{label}: want {shown} got {have!r}")
     return tally
+
+
+def _count_line(tally: Tally, want: dict[str, Any], have: Any) -> None:
+    """A table line: right when its name and amount are; each labelled cell counts too."""
+    have = have if isinstance(have, dict) else {}
+    tally.lines += 1
+    tally.lines_right += all(_same(want.get(k), have.get(k)) for k in ("name", "amount"))
+    cells = [k for k, v in want.items() if v is not None]
+    tally.line_cells += len(cells)
+    tally.line_cells_right += sum(_same(want[k], have.get(k)) for k in cells)
 
 
 def _units(expected: Any, got: Any) -> Iterator[tuple[Any, Any]]:

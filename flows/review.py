@@ -104,6 +104,7 @@ def document_from_json(data: dict[str, Any]) -> Document:
         quality=PageQuality.model_validate(data.get("quality") or {}),
         record=_record(doc_type, {k: _field_from_json(f) for k, f in data["fields"].items()}),
         missing=data.get("missing", {}),
+        continued=data.get("continued", {}),
     )
 
 

@@ -201,14 +201,68 @@ def _plumber_glyphs(plumber: Any, index: int) -> list[Glyph]:
         return []
     try:
         page = plumber.pages[index]
+        chars = [c for c in page.chars if c.get("text", "").strip()]
+        seal = _seal_area(chars)
         return [
             Glyph(c["text"], float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"]))
-            for c in page.chars
-            if c.get("text", "").strip()
+            for c in chars
+            if seal is None or not (_red(c) and _inside(c, seal))
         ]
     except Exception as exc:  # a damaged content stream must not stop the PDFium fallback
         log.info("pdfplumber failed on page %d (%s); falling back to PDFium", index, exc)
         return []
+
+
+SEAL_MIN_CHARS = 3  # red characters set along an arc: a seal's text
+
+
+def _seal_area(chars: list[dict[str, Any]]) -> tuple[float, float, float, float] | None:
+    """Where a seal's text lies: the box of the red characters printed at an angle.
+
+    A seal in a text-layer receipt (财政部监制, the hospital's 收费专用章) is often text set along
+    a circle; its characters would interleave with the lines they cover. Red text printed
+    upright elsewhere (a red title) is kept."""
+    arced = [c for c in chars if _red(c) and _turned(c)]
+    if len(arced) < SEAL_MIN_CHARS:
+        return None
+    return (
+        min(float(c["x0"]) for c in arced),
+        min(float(c["top"]) for c in arced),
+        max(float(c["x1"]) for c in arced),
+        max(float(c["bottom"]) for c in arced),
+    )
+
+
+def _turned(char: dict[str, Any]) -> bool:
+    """Set at an angle (more than about 3°), from the character's text matrix."""
+    matrix = char.get("matrix")
+    if not isinstance(matrix, (list, tuple)) or len(matrix) < 4:
+        return not char.get("upright", True)
+    a, b, c, d = (float(v) for v in matrix[:4])
+    return abs(b) + abs(c) > 0.05 * (abs(a) + abs(d))
+
+
+def _inside(char: dict[str, Any], area: tuple[float, float, float, float]) -> bool:
+    x = (float(char["x0"]) + float(char["x1"])) / 2
+    y = (float(char["top"]) + float(char["bottom"])) / 2
+    return area[0] <= x <= area[2] and area[1] <= y <= area[3]
+
+
+def _red(char: dict[str, Any]) -> bool:
+    """Filled in red, whether the PDF gives the colour as RGB or CMYK."""
+    colour = char.get("non_stroking_color")
+    if not isinstance(colour, (list, tuple)) or not all(
+        isinstance(v, (int, float)) for v in colour
+    ):
+        return False
+    values = [float(v) for v in colour]
+    if len(values) == 3:
+        r, g, b = values
+        return r > 0.5 and g < 0.4 and b < 0.4
+    if len(values) == 4:
+        c, m, y, k = values
+        return c < 0.3 and m > 0.6 and y > 0.5 and k < 0.4
+    return False
 
 
 def _pdfium_glyphs(page: pypdfium2.PdfPage, height: float) -> list[Glyph]:

@@ -275,16 +275,28 @@ class Document(BaseModel):
     quality: PageQuality = Field(default_factory=PageQuality)
     record: Record = Field(default_factory=OtherDocument)
     missing: dict[str, str] = Field(default_factory=dict, description="field -> why it is absent")
+    continued: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="file -> pages: a document (an expense list photographed page by page) that "
+        "runs on into later files; their pages count on after the last page of `file`",
+    )
 
     @property
     def fields(self) -> dict[str, ExtractedField[Any]]:
         return self.record.present()
 
+    def page_images(self) -> list[tuple[str, int]]:
+        """Every (file, page) the document stands on, in reading order."""
+        own = [(self.file, page) for page in self.pages]
+        return own + [(name, page) for name, pages in self.continued.items() for page in pages]
+
     def as_json(self) -> dict[str, Any]:
+        extra = {"continued": self.continued} if self.continued else {}
         return {
             "id": self.id,
             "file": self.file,
             "pages": self.pages,
+            **extra,
             "doc_type": self.doc_type.value,
             "doc_type_confidence": round(self.doc_type_confidence, 4),
             "region": self.region.as_list() if self.region else None,

@@ -1175,7 +1175,8 @@ def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
 
     def claim(claim_id: str, claim_type: str, care: str, stay: Stay, submitted: date, *, expected: dict[str, Any], notes: str,
               extra: list[tuple[str, Doc]] = (), drop: tuple[str, ...] = (), by_agent: bool = False, flaws: dict[str, str] | None = None,
-              photo_id: bool = False, raw_files: dict[str, bytes] | None = None, codes: tuple[str, str] | None = None) -> None:  # fmt: skip
+              photo_id: bool = False, raw_files: dict[str, bytes] | None = None, codes: tuple[str, str] | None = None,
+              paged_list: str | None = None) -> None:  # fmt: skip
         flaws = flaws or {}
         folder = root / claim_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -1203,19 +1204,7 @@ def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
                     flaws.get("payer"),
                 ),
             ),
-            (
-                "04_expense_list",
-                expense_list(
-                    rng,
-                    stay.person,
-                    stay.hospital,
-                    stay.start,
-                    stay.end,
-                    stay.rows,
-                    stay.admission,
-                    flaws.get("list"),
-                ),
-            ),
+            ("04_expense_list", _claim_list(rng, stay, paged_list, flaws.get("list"))),
         ]
         if inpatient:
             documents.append(
@@ -1228,6 +1217,23 @@ def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
         files: dict[str, Any] = {}
         for name, doc in documents:
             if any(name.endswith(d) for d in drop):
+                continue
+            if (
+                doc.doc_type == "expense_list" and paged_list
+            ):  # one file a page, as phones take them
+                for number, ops in enumerate(doc.pages, 1):
+                    path = folder / f"{name}_p{number}.jpg"
+                    files[path.name] = w.image(
+                        Doc(doc.doc_type, doc.fields, [ops], doc.size), path, paged_list
+                    )
+                    path.with_name(path.name + ".truth.json").unlink()
+                    if number > 1:  # the list's later pages: its truth stands with the first file
+                        files[path.name] |= {"documents": [], "continues": f"{name}_p1.jpg"}
+                continue
+            if name == "03_invoice" and paged_list:  # the e-receipt as the hospital sent it
+                path = folder / f"{name}.pdf"
+                files[path.name] = w.pdf(doc, path)
+                path.with_name(path.name + ".truth.json").unlink()
                 continue
             if name == "01_id_front" and photo_id:
                 path = folder / f"{name}.jpg"
@@ -1331,6 +1337,38 @@ def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
         ),
         rng,
     )
+    _paged_list_claim(claim, exp, rng)
+
+
+def _claim_list(rng: random.Random, stay: Stay, paged: str | None, flaw: str | None) -> Doc:
+    """The claim's expense list: the plain form, or the real layout when photographed by page."""
+    if paged:
+        return real_expense_list(
+            rng, stay.person, stay.hospital, stay.start, stay.end, stay.rows, stay.admission
+        )
+    return expense_list(
+        rng, stay.person, stay.hospital, stay.start, stay.end, stay.rows, stay.admission, flaw
+    )
+
+
+def _paged_list_claim(claim: Any, exp: Any, rng: random.Random) -> None:
+    """An expense list of three pages, each page its own photo, title on every page."""
+    person = make_person(rng)
+    start = date(2026, 5, 11)
+    codes = (f"3301{rng.randint(1000, 9999)}", f"{rng.randint(10**9, 10**10 - 1)}")
+    rows = real_list_rows(rng, 3)
+    s = Stay(
+        person,
+        HOSPITALS[0],
+        start,
+        start + timedelta(days=7),
+        rows,
+        codes,
+        f"{rng.randint(100000, 999999)}",
+    )
+    claim("C-2026-0018", "referral", "inpatient", s, s.end + timedelta(days=9), expected=exp("complete"),
+          notes="the expense list scanned page by page: three files, one document", paged_list="scan",
+          extra=[("06_referral", referral(rng, s.person, s.start - timedelta(days=2), "上海市"))])  # fmt: skip
 
 
 def _birth_sex_claim(claim: Any, exp: Any, stay_for: Any, rng: random.Random) -> None:
@@ -1577,32 +1615,47 @@ LIST_COLUMNS = [("序号", 10), ("项目编码", 20), ("项目名称", 58), ("�
 NAME_CHARS = 11  # what fits the name cell on one line: longer names wrap inside it
 
 
-def real_expense_list(
-    rng: random.Random, person: Person, hospital: tuple[str, str, str], start: date, end: date
-) -> Doc:
-    """A 住院费用明细清单 as hospitals print it: 序号 and 项目编码 columns, names that wrap inside
-    their cell, thousands separators, 本页小计 on every page, 合计 and a 甲/乙/丙 summary last."""
+def real_list_rows(rng: random.Random, repeat: int = 2) -> list[dict[str, Any]]:
+    """Expense-list rows with codes, specs and classes, each priced at random."""
     rows = []
-    for code, name, cat, spec, unit in rng.sample(LIST_ITEMS, len(LIST_ITEMS)) * 2:
+    for code, name, cat, spec, unit in rng.sample(LIST_ITEMS, len(LIST_ITEMS)) * repeat:
         qty = Decimal(rng.randint(1, 12))
         price = Decimal(rng.randint(150, 160000)) / 100
         rows.append({"code": code, "name": name, "category": cat, "spec": spec, "unit": unit,
                      "quantity": str(qty), "unit_price": money(price), "amount": money(price * qty),
                      "self_pay_ratio": {"甲": "0.00", "乙": "0.10", "丙": "1.00"}[cat]})  # fmt: skip
-    admission = f"{rng.randint(100000, 999999)}"
+    return rows
+
+
+def real_expense_list(
+    rng: random.Random,
+    person: Person,
+    hospital: tuple[str, str, str],
+    start: date,
+    end: date,
+    rows: list[dict[str, Any]] | None = None,
+    admission: str | None = None,
+) -> Doc:
+    """A 住院费用明细清单 as hospitals print it: the title and 第N页 共M页 on every page, 序号
+    and 项目编码 columns, names that wrap inside their cell, thousands separators, 本页小计
+    on every page, 合计 and a 甲/乙/丙 summary last."""
+    rows = rows if rows is not None else real_list_rows(rng)
+    admission = admission or f"{rng.randint(100000, 999999)}"
     pages: list[list[Op]] = []
     totals: list[Decimal] = []
     per_page = 11
+    count = -(-len(rows) // per_page)
     for number, start_row in enumerate(range(0, len(rows), per_page)):
         chunk = rows[start_row : start_row + per_page]
         lay = Layout(rng, 3.0)
+        lay.text(80, 10, f"{hospital[0]}住院费用明细清单", 5.5)
+        lay.text(250, 12, f"第{number + 1}页 共{count}页")
         if number == 0:
-            lay.text(80, 12, f"{hospital[0]}住院费用明细清单", 5.5)
             for i, (label, value) in enumerate([("姓名", person.name), ("住院号", admission),
                                                 ("入院日期", f"{start:%Y-%m-%d}"), ("出院日期", f"{end:%Y-%m-%d}")]):  # fmt: skip
                 lay.text(12 + i * 66, 24, f"{label}：{value}")
         else:
-            lay.text(12, 14, f"{person.name}  住院号：{admission}  第{number + 1}页")
+            lay.text(12, 24, f"姓名：{person.name}  住院号：{admission}")
         y = 34.0
         for label, x in LIST_COLUMNS:
             lay.text(x, y, label)

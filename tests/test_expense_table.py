@@ -51,3 +51,20 @@ def test_a_code_run_into_the_name_is_cut_off_it() -> None:
     ]
     (line,) = read_expense_table([(0, lines)]).lines
     assert (line.code, line.name) == ("XJ01DDA044", "注射用头孢曲松钠")
+
+
+def test_a_name_whose_closing_bracket_wrapped_out_of_sight_gets_it_back() -> None:
+    lines = _header(0.10) + _row(
+        0.13, {"项目名称": "胸部CT平扫(多排螺旋", "数量": "1", "单价": "320.00", "金额": "320.00"}
+    )
+    (line,) = read_expense_table([(0, lines)]).lines
+    assert line.name == "胸部CT平扫(多排螺旋)"
+
+
+def test_a_spec_in_millilitres_read_with_a_one_is_millilitres() -> None:
+    lines = _header(0.10) + _row(
+        0.13,
+        {"项目名称": "葡萄糖注射液", "规格": "500m1", "数量": "3", "单价": "3.62", "金额": "10.86"},
+    )
+    (line,) = read_expense_table([(0, lines)]).lines
+    assert line.spec == "500ml"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from synth import render_page, text_pdf
+from synth import WQY, render_page, text_pdf
 
 from pipeline.errors import (
     CorruptFileError,
@@ -161,6 +161,35 @@ def test_text_pdf_gives_lines_from_the_text_layer(tmp_path: Path, settings: Sett
     boxes = [ln.bbox for ln in page.lines]
     assert all(0 <= b.x0 < b.x1 <= 1 and 0 <= b.y0 < b.y1 <= 1 for b in boxes)
     assert [b.y0 for b in boxes] == sorted(b.y0 for b in boxes)
+
+
+def test_a_seals_red_arced_text_does_not_interleave_with_the_lines_it_covers(
+    tmp_path: Path, settings: Settings
+) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("cjk", fname=WQY)
+    pdf.set_font("cjk", size=14)
+    pdf.add_page()
+    pdf.set_text_color(220, 30, 30)
+    pdf.set_xy(20, 40)
+    pdf.cell(text="红色标题")  # red, upright: a printed title, kept
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_xy(20, 60)
+    pdf.cell(text="个人现金支付：184024.21")
+    pdf.set_text_color(220, 30, 30)
+    for i, char in enumerate("上海市第六人民医院收费专用章"):  # set along an arc over the line
+        angle = 60 - i * 9
+        with pdf.rotation(angle, x=40 + i * 4, y=62):
+            pdf.text(x=40 + i * 4, y=62 - abs(6 - i) * 0.8, text=char)
+    pdf.set_text_color(220, 30, 30)
+    pdf.set_xy(20, 80)
+    pdf.cell(text="医疗收费票据")
+    pdf.output(str(tmp_path / "sealed.pdf"))
+    (page,) = iter_pdf_pages(tmp_path / "sealed.pdf", settings)
+    assert page.lines is not None
+    assert [ln.text for ln in page.lines] == ["红色标题", "个人现金支付：184024.21", "医疗收费票据"]
 
 
 def test_cjk_pdf_unreadable_by_pdfplumber_falls_back_to_pdfium_text(

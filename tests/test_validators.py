@@ -305,3 +305,36 @@ def test_a_malformed_rules_file_names_the_bad_key(tmp_path: Path) -> None:
     )
     with pytest.raises(RulesFileError, match=r"deadlines\.emergency_report_days"):
         load_rules(bad)
+
+
+def test_an_expense_list_without_readable_lines_needs_review_and_is_not_calculated() -> None:
+    documents = [d for d in complete_documents() if d.doc_type is not DocType.EXPENSE_LIST]
+    listing = doc(DocType.EXPENSE_LIST, patient_name="张三", total_amount=Decimal("200.50"))
+    listing.missing["lines"] = "no table header (项目名称 … 金额) found"
+    status, codes, _ = run([*documents, listing])
+    assert "expense_lines_unreadable" in codes and status is ClaimStatus.NEEDS_REVIEW
+
+
+def test_a_row_whose_quantity_times_price_is_not_its_amount_is_named() -> None:
+    lines = [
+        ExpenseLine(name="头孢呋辛酯片", quantity=Decimal(2), unit_price=Decimal("60.25"),
+                    amount=Decimal("120.50"), category="甲", page=0),
+        ExpenseLine(name="一次性输液器", quantity=Decimal(3), unit_price=Decimal("20.00"),
+                    amount=Decimal("80.00"), category="乙", page=0),
+    ]  # fmt: skip
+    bundle = ClaimBundle(
+        manifest=manifest(),
+        documents=replace(complete_documents(), DocType.EXPENSE_LIST, lines=lines),
+    )
+    (mismatch,) = [i for i in validate(bundle, RULES).issues if i.code == "expense_lines_mismatch"]
+    assert mismatch.message.startswith("rows 2 of the expense list")
+
+
+def test_a_masked_id_read_unsurely_passes_when_the_id_card_shows_the_same_digits() -> None:
+    masked = field(PATIENT_ID[:4] + "*" * 10 + PATIENT_ID[-4:], 0.93)
+    filing = doc(DocType.FILING_RECORD, name="张三", id_number=masked)
+    status, codes, _ = run([*complete_documents(), filing])
+    assert "low_confidence" not in codes and status is ClaimStatus.COMPLETE
+    other = field("1101" + "*" * 10 + PATIENT_ID[-4:], 0.93)
+    filing = doc(DocType.FILING_RECORD, name="张三", id_number=other)
+    assert "low_confidence" in run([*complete_documents(), filing])[1]

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from pipeline.bundle import CareType, ClaimBundle, ClaimType, ValidationIssue
-from pipeline.records import DocType, Document
+from pipeline.records import DocType, Document, ExpenseLine
 from validators.common import (
     ids_agree,
     issue,
@@ -99,6 +99,7 @@ def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIs
                 )
             )
         lines = value_of(listing, "lines") or []
+        issues += _line_issues(listing, lines)
         line_sum = sum((line.amount for line in lines), Decimal(0))
         if lines and total is not None and abs(line_sum - total) > TOLERANCE:
             issues.append(
@@ -127,6 +128,39 @@ def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIs
                         )
                     )
     return issues
+
+
+def _line_issues(listing: Document, lines: list[ExpenseLine]) -> list[ValidationIssue]:
+    """A list without readable lines cannot be calculated; a row whose quantity × unit price
+    is not its amount was misread somewhere: both need a reviewer, the rows named."""
+    if not lines:
+        why = listing.missing.get("lines", "no rows were read")
+        return [
+            issue(
+                "expense_lines_unreadable",
+                f"the expense list's lines could not be read ({why}): enter them in the table, "
+                "or ask for a clearer copy",
+                [listing],
+            )
+        ]
+    wrong = [
+        number
+        for number, line in enumerate(lines, 1)
+        if line.quantity is not None
+        and line.unit_price is not None
+        and abs(line.quantity * line.unit_price - line.amount) > TOLERANCE
+    ]
+    if not wrong:
+        return []
+    return [
+        issue(
+            "expense_lines_mismatch",
+            f"rows {', '.join(map(str, wrong))} of the expense list: quantity × unit price is "
+            "not the amount — check what was read",
+            [listing],
+            "lines",
+        )
+    ]
 
 
 def as_date(value: object) -> object:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pipeline.bundle import ClaimBundle, Severity, ValidationIssue
 from pipeline.models import QualityFlag
-from pipeline.records import DocType, Document
-from validators.common import issue
+from pipeline.records import DocType, Document, ExpenseLine
+from validators.common import ids_agree, issue
 from validators.rules import Rules
 
 RETAKE_FLAGS = {
@@ -58,7 +58,7 @@ def check_confidence(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
                 continue
             threshold = rules.confidence.threshold(key)
             if found.confidence < threshold and not _corroborated(bundle, document, key, rules):
-                note = f" ({found.note})" if found.note else ""
+                note = f" ({found.note})" if found.note else _unsure_rows(found.value, threshold)
                 issues.append(
                     issue(
                         "low_confidence",
@@ -72,6 +72,27 @@ def check_confidence(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
     return issues
 
 
+def _unsure_rows(value: object, threshold: float) -> str:
+    """For a table (expense lines), which rows to look at."""
+    if not isinstance(value, list):
+        return ""
+    rows = [
+        str(number)
+        for number, row in enumerate(value, 1)
+        if isinstance(row, ExpenseLine)
+        and row.confidence is not None
+        and row.confidence < threshold
+    ]
+    return f" (rows {', '.join(rows)})" if rows else ""
+
+
+def _agree(seen: object, value: object) -> bool:
+    """Equal, or (an ID number masked as the national app prints it) equal where both show."""
+    if isinstance(seen, str) and isinstance(value, str):
+        return ids_agree(seen, value)
+    return seen == value
+
+
 def _corroborated(bundle: ClaimBundle, document: Document, key: str, rules: Rules) -> bool:
     """Another document of the claim reads the same value, confidently, in a matching field."""
     value = document.fields[key].value
@@ -82,7 +103,7 @@ def _corroborated(bundle: ClaimBundle, document: Document, key: str, rules: Rule
             seen = other.fields.get(other_key)
             if (
                 seen is not None
-                and seen.value == value
+                and _agree(seen.value, value)
                 and seen.confidence >= rules.confidence.threshold(other_key)
             ):
                 return True

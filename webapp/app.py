@@ -136,7 +136,8 @@ class QueueEntry(BaseModel):
 
 
 class PageView(BaseModel):
-    index: int
+    index: int = Field(description="page number in the document (fields' bbox pages)")
+    file: str
     url: str
     width: int | None
     height: int | None
@@ -351,6 +352,21 @@ def _page_next(path: str) -> str:
     if path.startswith("/api/uploads") or path == "/upload":
         return "/upload"
     return "/"
+
+
+def _document_files(document: dict[str, Any]) -> list[tuple[str, list[int]]]:
+    """A result document's (file, pages): its own file, then files it runs on into."""
+    return [(document["file"], document["pages"]), *document.get("continued", {}).items()]
+
+
+def _numbered_pages(document: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(file, page in file, page in document): a continuation file's pages count on after
+    the last page of the file before, as the extractor numbers them."""
+    numbered: list[tuple[str, int, int]] = []
+    for name, pages in _document_files(document):
+        offset = numbered[-1][2] + 1 - pages[0] if numbered and pages else 0
+        numbered.extend((name, page, page + offset) for page in pages)
+    return numbered
 
 
 def create_app(
@@ -711,13 +727,13 @@ def create_app(
     def _page_views(row: ClaimRow, rotations: dict[str, int]) -> dict[str, list[PageView]]:
         """Each document's page images with their size (so the layout does not jump)."""
         wanted = [
-            (document["id"], document["file"], page, rotations.get(document["id"], 0))
+            (document["id"], name, page, number, rotations.get(document["id"], 0))
             for document in row.result.get("documents", [])
-            for page in document["pages"]
+            for name, page, number in _numbered_pages(document)
         ]
 
-        def view(item: tuple[str, str, int, int]) -> tuple[str, PageView]:
-            doc_id, name, page, turn = item
+        def view(item: tuple[str, str, int, int, int]) -> tuple[str, PageView]:
+            doc_id, name, page, number, turn = item
             size: tuple[int, int] | None = None
             try:
                 data = page_png(objects, settings, row.claim_id, name, page)
@@ -728,7 +744,8 @@ def create_app(
                 size = (size[1], size[0])
             url = f"/claims/{quote(row.claim_id)}/files/{quote(name)}/pages/{page}.png"
             return doc_id, PageView(
-                index=page,
+                index=number,
+                file=name,
                 url=f"{url}?turn={turn}" if turn else url,
                 width=size[0] if size else None,
                 height=size[1] if size else None,
@@ -782,7 +799,7 @@ def create_app(
     @app.get("/claims/{claim_id}/files/{name}/pages/{page}.png", include_in_schema=False)
     def page_image(claim_id: str, name: str, page: int, user: Reviewer, turn: int = 0) -> Response:
         row = _claim_row(claim_id)
-        files = {d["file"] for d in row.result.get("documents", [])}
+        files = {n for d in row.result.get("documents", []) for n, _ in _document_files(d)}
         if name not in files or not 0 <= page < 1000:
             raise PageError(404, "no such page", "no_page")
         data = page_png(objects, settings, claim_id, name, page)
