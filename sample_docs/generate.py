@@ -812,11 +812,14 @@ def photo(
     glare: bool = False,
     cut: bool = False,
     grey: bool = False,
+    fold: bool = False,
 ) -> Image.Image:
     """A phone picture: the page on a table, at an angle, unevenly lit."""
     page = np.asarray(image.convert("RGB"))[:, :, ::-1].copy()
     if grey:
         page = cv2.cvtColor(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    if fold:
+        page = folded(page, rng)
     h, w = page.shape[:2]
     nrng = np.random.default_rng(rng.randint(0, 10**6))
     bw, bh = int(w * 1.35), int(h * 1.3)
@@ -856,6 +859,28 @@ def photo(
             ],
         )
     return Image.fromarray(shot[:, :, ::-1])
+
+
+def folded(page: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Paper that was folded in half and in half again, then flattened for the photo: a dark
+    crease along each fold, the two sides lit differently, and one side a little shifted."""
+    h, w = page.shape[:2]
+    out = page.astype(np.float32)
+    for axis, at in ((1, rng.uniform(0.45, 0.55)), (0, rng.uniform(0.3, 0.7))):
+        size = w if axis == 1 else h
+        cut = int(size * at)
+        ramp = np.ones(size, np.float32)
+        ramp[cut:] = np.linspace(rng.uniform(0.78, 0.88), rng.uniform(0.95, 1.0), size - cut)
+        ramp[:cut] = np.linspace(1.0, rng.uniform(0.92, 0.98), cut)
+        crease = np.exp(-(((np.arange(size) - cut) / 2.5) ** 2)) * rng.uniform(0.25, 0.4)
+        ramp *= 1 - crease
+        out *= ramp[None, :, None] if axis == 1 else ramp[:, None, None]
+        shift = rng.randint(2, 5)  # the flattened fold does not lie quite flat
+        if axis == 1:
+            out[shift:, cut:] = out[:-shift, cut:].copy()
+        else:
+            out[cut:, shift:] = out[cut:, :-shift].copy()
+    return out.clip(0, 255).astype(np.uint8)
 
 
 def text_pdf(doc: Doc, path: Path, font: str = PDF_FONT) -> None:
@@ -1167,6 +1192,7 @@ def generate(out: Path) -> None:
     generate_claims(out / "claims", rng, w)
     generate_real_layouts(docs_dir, Writer(out, random.Random(20261203)))
     generate_filing_screenshots(docs_dir, Writer(out, random.Random(20261214)))
+    generate_folds_and_lists(docs_dir, Writer(out, random.Random(20261215)))
 
 
 def generate_claims(root: Path, rng: random.Random, w: Writer) -> None:
@@ -1613,6 +1639,7 @@ LIST_ITEMS = [
 LIST_COLUMNS = [("序号", 10), ("项目编码", 20), ("项目名称", 58), ("类别", 112), ("规格", 124),
                 ("单位", 152), ("数量", 166), ("单价", 182), ("金额", 206), ("自付比例", 232)]  # fmt: skip
 NAME_CHARS = 11  # what fits the name cell on one line: longer names wrap inside it
+LIST_ROWS_PER_PAGE = 11
 
 
 def real_list_rows(rng: random.Random, repeat: int = 2) -> list[dict[str, Any]]:
@@ -1643,7 +1670,7 @@ def real_expense_list(
     admission = admission or f"{rng.randint(100000, 999999)}"
     pages: list[list[Op]] = []
     totals: list[Decimal] = []
-    per_page = 11
+    per_page = LIST_ROWS_PER_PAGE
     count = -(-len(rows) // per_page)
     for number, start_row in enumerate(range(0, len(rows), per_page)):
         chunk = rows[start_row : start_row + per_page]
@@ -1897,6 +1924,24 @@ def generate_filing_screenshots(docs_dir: Path, w: Writer) -> None:
             jpeg = folder / f"filing_app_{i:02d}_forwarded.jpg"
             scaled.save(jpeg, quality=72)
             w.truth(jpeg, "screenshot", [(doc, [0], None)])
+
+
+def generate_folds_and_lists(docs_dir: Path, w: Writer) -> None:
+    """Receipts photographed after being folded in four; a real-layout expense list as the
+    hospital's text PDF and as a phone photo of its first page."""
+    rng = w.rng
+    people = [make_person(rng, rng.choice(["330106", "440104", "370602"])) for _ in range(3)]
+    day = date(2026, rng.randint(1, 6), rng.randint(1, 20))
+    grid = grid_ereceipt(rng, people[0], HOSPITALS[1], day, day + timedelta(days=rng.randint(2, 8)))
+    w.image(grid, docs_dir / "photo" / "real_grid_receipt_folded.jpg", "photo", fold=True)
+    paper = paper_receipt(rng, people[1], HOSPITALS[3], day, INKS["blue"])
+    w.image(paper, docs_dir / "photo" / "real_paper_receipt_folded.jpg", "photo", fold=True)
+    listing = real_expense_list(rng, people[2], HOSPITALS[2], day - timedelta(days=5), day)
+    w.pdf(listing, docs_dir / "pdf" / "real_expense_list.pdf")
+    shown = {k: v for k, v in listing.fields.items() if k != "total_amount"}  # 合计 is on the last
+    shown |= {"lines": listing.fields["lines"][:LIST_ROWS_PER_PAGE], "page_totals": listing.fields["page_totals"][:1]}  # fmt: skip
+    first_page = Doc(listing.doc_type, shown, listing.pages[:1], listing.size)
+    w.image(first_page, docs_dir / "photo" / "real_expense_list_page1.jpg", "photo")
 
 
 def main() -> None:

@@ -32,6 +32,7 @@ SAMPLES = [
     "scan/real_grid_receipt_00.jpg", "scan/real_paper_receipt_blue.jpg", "scan/real_vat_invoice.jpg",
     "scan/real_expense_list.tif", "scan/permit_03.jpg", "screenshot/filing_app_00.png",
     "screenshot/filing_app_00_forwarded.jpg", "screenshot/filing_app_01.png", "screenshot/filing_app_02.png",
+    "photo/real_paper_receipt_folded.jpg", "pdf/real_expense_list.pdf", "photo/real_expense_list_page1.jpg",
 ]  # fmt: skip
 
 
