@@ -338,3 +338,37 @@ def test_a_masked_id_read_unsurely_passes_when_the_id_card_shows_the_same_digits
     other = field("1101" + "*" * 10 + PATIENT_ID[-4:], 0.93)
     filing = doc(DocType.FILING_RECORD, name="张三", id_number=other)
     assert "low_confidence" in run([*complete_documents(), filing])[1]
+
+
+def _stay(n: int, admission: str, amount: str, list_total: str) -> list[Document]:
+    """A receipt and an expense list of one stay (住院号 `admission`)."""
+    line = ExpenseLine(name="床位费", category="甲", amount=Decimal(list_total), page=0)
+    receipt = doc(
+        DocType.MEDICAL_INVOICE, n, admission_number=admission, total_amount=Decimal(amount)
+    )
+    listing = doc(DocType.EXPENSE_LIST, n, admission_number=admission, lines=[line],
+                  total_amount=Decimal(list_total))  # fmt: skip
+    return [receipt, listing]
+
+
+def test_each_stays_list_is_held_against_that_stays_receipt() -> None:
+    bundle = ClaimBundle(
+        manifest=manifest(), documents=_stay(1, "A100", "300.00", "300.00") + _stay(2, "B200", "50.00", "50.00")
+    )  # fmt: skip
+    assert "expense_total_mismatch" not in {i.code for i in validate(bundle, RULES).issues}
+    bundle.documents = _stay(1, "A100", "300.00", "300.00") + _stay(2, "B200", "50.00", "60.00")
+    (mismatch,) = [i for i in validate(bundle, RULES).issues if i.code == "expense_total_mismatch"]
+    assert mismatch.doc_ids == ["expense_list.jpg#2", "medical_invoice.jpg#2"]
+
+
+def test_a_list_without_its_total_row_is_held_against_the_receipt_by_its_lines() -> None:
+    documents = replace(complete_documents(), DocType.EXPENSE_LIST, page_totals=[Decimal("190.50")])
+    for document in documents:
+        if document.doc_type is DocType.EXPENSE_LIST:
+            lines = [
+                ExpenseLine(name="头孢呋辛酯片", category="甲", amount=Decimal("190.50"), page=0)
+            ]
+            document.record = document.record.model_copy(
+                update={"total_amount": None, "lines": field(lines)}
+            )
+    assert "expense_total_mismatch" in run(documents)[1]

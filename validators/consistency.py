@@ -82,22 +82,12 @@ def check_identity(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
 
 
 def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
-    """Expense list grand total = invoice total(s); lines add up to page and grand totals."""
-    issues: list[ValidationIssue] = []
-    invoices = bundle.of_type(DocType.MEDICAL_INVOICE.value)
-    invoice_totals = [t for d in invoices if (t := money(value_of(d, "total_amount"))) is not None]
+    """The expense lists' totals = the receipts' totals for the same stays (the calculator
+    settles the lines, the agency pays against the receipts); lines add up to page and grand
+    totals."""
+    issues = _list_against_receipts(bundle)
     for listing in bundle.of_type(DocType.EXPENSE_LIST.value):
         total = money(value_of(listing, "total_amount"))
-        if total is not None and invoice_totals and abs(sum(invoice_totals) - total) > TOLERANCE:
-            issues.append(
-                issue(
-                    "expense_total_mismatch",
-                    f"expense list total {total} differs from the invoice total "
-                    f"{sum(invoice_totals)}: a missing invoice or list page, or a misread",
-                    [listing, *invoices],
-                    "total_amount",
-                )
-            )
         lines = value_of(listing, "lines") or []
         issues += _line_issues(listing, lines)
         line_sum = sum((line.amount for line in lines), Decimal(0))
@@ -127,6 +117,53 @@ def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIs
                             "page_totals",
                         )
                     )
+    return issues
+
+
+def _list_total(listing: Document) -> Decimal | None:
+    """The list's 合计, or the sum of its lines when no 合计 row was read."""
+    total = money(value_of(listing, "total_amount"))
+    lines = value_of(listing, "lines") or []
+    return total if total is not None or not lines else sum((ln.amount for ln in lines), Decimal(0))
+
+
+def _list_against_receipts(bundle: ClaimBundle) -> list[ValidationIssue]:
+    """Each list against the receipts of its stay (same 住院号); lists that name no stay the
+    receipts do are compared together with all the receipts no list claimed."""
+    invoices = bundle.of_type(DocType.MEDICAL_INVOICE.value)
+    lists = bundle.of_type(DocType.EXPENSE_LIST.value)
+    if not invoices or not lists:
+        return []
+    pairs: list[tuple[list[Document], list[Document]]] = []
+    claimed: list[Document] = []
+    unpaired: list[Document] = []
+    for listing in lists:
+        number = value_of(listing, "admission_number")
+        same = [i for i in invoices if number and value_of(i, "admission_number") == number]
+        if same and len(lists) > 1:
+            pairs.append(([listing], same))
+            claimed += same
+        else:
+            unpaired.append(listing)
+    rest = [i for i in invoices if all(i is not c for c in claimed)]
+    if unpaired and rest:
+        pairs.append((unpaired, rest))
+    issues = []
+    for listed, paid in pairs:
+        totals = [t for d in listed if (t := _list_total(d)) is not None]
+        receipts = [t for d in paid if (t := money(value_of(d, "total_amount"))) is not None]
+        listed_sum, paid_sum = sum(totals, Decimal(0)), sum(receipts, Decimal(0))
+        if not totals or not receipts or abs(listed_sum - paid_sum) <= TOLERANCE:
+            continue
+        issues.append(
+            issue(
+                "expense_total_mismatch",
+                f"expense list total {listed_sum} differs from the receipt total {paid_sum} "
+                "for the same stay: a missing receipt or list page, or a misread",
+                [*listed, *paid],
+                "total_amount",
+            )
+        )
     return issues
 
 
