@@ -332,6 +332,24 @@ class ClaimStore:
                 )
             )
 
+    def all_corrections(self) -> list[CorrectionRow]:
+        """The audit trail of every claim, oldest first (for statistics; read-only)."""
+        with self.session() as session:
+            return list(session.scalars(select(CorrectionRow).order_by(CorrectionRow.id)))
+
+    def first_statuses(self) -> dict[str, str]:
+        """Each claim's first recorded status: what the pipeline decided before any review."""
+        first: dict[str, str] = {}
+        with self.session() as session:
+            rows = session.execute(
+                select(StatusHistoryRow.claim_id, StatusHistoryRow.status).order_by(
+                    StatusHistoryRow.id
+                )
+            )
+            for claim_id, status in rows:
+                first.setdefault(claim_id, status)
+        return first
+
     def get_claim(self, claim_id: str) -> ClaimRow | None:
         with self.session() as session:
             return session.get(ClaimRow, claim_id)

@@ -496,6 +496,9 @@ def test_a_reviewer_corrects_flagged_fields_until_the_claim_is_complete_and_paid
             flagged_inputs.first.press("Enter")
     expect(page.locator("#claim-status")).to_contain_text("材料齐全")
     assert "材料齐全" in page.inner_text("#claim-status")
+    assert "离开审核队列并释放" in page.inner_text("#flash")
+    assert runtime.store.get_claim(CLAIM).claimed_by is None, "a complete claim is released"
+    assert page.locator("#take").count() == 1
     assert "基金支付" in page.inner_text("#reimbursement")
 
     audit = page.inner_text("#audit")
@@ -641,5 +644,37 @@ def test_a_claimant_uploads_photos_by_presigned_url_and_sees_the_verdict(
         queue = page.goto(f"{base_url}/claims")
         assert queue is not None and queue.status == 403
         assert "仅供审核员" in page.inner_text("main")
+    finally:
+        context.close()
+
+
+def test_the_statistics_page_reads_the_audit_trail_in_chinese_and_fits_a_phone(
+    browser: Any, base_url: str, runtime: Any
+) -> None:
+    context, page = _phone(browser)
+    try:
+        _login(page, base_url, "/stats")
+        assert "审核统计" in page.inner_text("h1")
+        assert page.locator("header a[href='/stats']").count() == 1
+        changes = [c for c in runtime.store.all_corrections() if c.action in ("edit", "confirm")]
+        fields = page.locator("#stats-fields tbody tr[data-key]")
+        types = {d["id"]: d["doc_type"] for d in runtime.store.get_result(CLAIM)["documents"]}
+        expected = {(types.get(c.doc_id, "other"), c.key) for c in changes}
+        assert fields.count() == min(len(expected), 25)
+        for key in {c.key for c in changes if c.key == "cash_payment"}:
+            row = page.locator(f"#stats-fields tr[data-key='{key}']").first
+            assert "个人现金支付" in row.inner_text() and "医疗收费票据" in row.inner_text()
+            assert int(row.locator("td.changed").inner_text()) >= 1
+        if not changes:
+            assert "尚无审核员改动" in page.inner_text("#stats-fields")
+        share = page.inner_text("#stat-straight")
+        assert "%" in share and "直通率" in share
+        assert page.locator("svg.bar").count() >= 2, "bars drawn inline"
+        fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        assert page.evaluate(fits), "the statistics page fits 390 px"
+        page.screenshot(path="/tmp/shots/stats_390.png", full_page=True)
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        _screenshot(page, "stats_page.png")
+        page.screenshot(path="/tmp/shots/stats_desktop.png", full_page=True)
     finally:
         context.close()

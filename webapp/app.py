@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -54,6 +54,8 @@ from pipeline.store import ClaimRow, ClaimStore, CorrectionRow
 from pipeline.wording import with_article
 from webapp.accounts import Accounts, LoginLimiter, Role, SessionUser
 from webapp.pages import page_png, png_size, turned_png
+from webapp.priority import deadline_of, priority_key
+from webapp.stats import Stats, compute
 from webapp.uploads import UploadError, Uploads
 
 log = logging.getLogger(__name__)
@@ -65,9 +67,19 @@ QUEUE_STATUSES = ["needs_review", "rejected"]
 ALL_STATUSES = ["needs_review", "rejected", "incomplete", "complete"]
 # ?saved=<key> on the claim and queue pages: only these keys, each a catalogue sentence
 FLASH_KEYS = frozenset(
-    {"saved", "confirmed", "doc_type", "rotate", "unreadable", "table", "decided", "language"}
+    {
+        "saved",
+        "confirmed",
+        "doc_type",
+        "rotate",
+        "unreadable",
+        "table",
+        "decided",
+        "language",
+        "complete",
+    }
 )
-SORTS = ("age", "amount")
+SORTS = ("priority", "deadline", "age", "amount")
 
 Reprocess = Callable[[str], dict[str, Any]]
 TableRows = Annotated[
@@ -133,6 +145,9 @@ class QueueEntry(BaseModel):
     amount: str | None
     claimed_by: str | None
     decision: DecisionKind | None
+    discharge_date: date | None = Field(None, description="as read from the documents")
+    due_date: date | None = Field(None, description="submission deadline under the rules")
+    days_left: int | None = Field(None, description="days before the deadline; < 0 overdue")
 
 
 class PageView(BaseModel):
@@ -309,6 +324,7 @@ def current_decision(row: ClaimRow, corrections: list[CorrectionRow]) -> Decisio
 
 def queue_entry(row: ClaimRow, corrections: list[CorrectionRow] | None = None) -> QueueEntry:
     name, number = _patient(row)
+    deadline = deadline_of(row.manifest, row.result, date.today())
     return QueueEntry(
         claim_id=row.claim_id,
         status=row.status,
@@ -323,6 +339,9 @@ def queue_entry(row: ClaimRow, corrections: list[CorrectionRow] | None = None) -
         amount=_claimed_amount(row),
         claimed_by=row.claimed_by,
         decision=current_decision(row, corrections or []),
+        discharge_date=deadline.discharge,
+        due_date=deadline.due,
+        days_left=deadline.days_left,
     )
 
 
@@ -600,6 +619,10 @@ def create_app(
             entries = [e for e in entries if code in e.issue_codes]
         if sort == "amount":
             entries.sort(key=lambda e: Decimal(e.amount or "0"), reverse=True)
+        elif sort == "deadline":
+            entries.sort(key=lambda e: (e.days_left is None, e.days_left or 0))
+        elif sort == "priority":
+            entries.sort(key=lambda e: priority_key(e.days_left, e.age_hours, e.amount))
         return entries
 
     def _counts() -> dict[str, int]:
@@ -619,10 +642,10 @@ def create_app(
         status: str = "",
         claim_type: str = "",
         code: str = "",
-        sort: str = "age",
+        sort: str = "priority",
         saved: str = "",
     ) -> Response:
-        sort = sort if sort in SORTS else "age"
+        sort = sort if sort in SORTS else "priority"
         entries = _queue(status, claim_type, code, sort)
         all_codes = sorted({c for e in _queue(status, "", "") for c in e.issue_codes})
         return render(
@@ -643,11 +666,16 @@ def create_app(
 
     @app.get("/api/claims", tags=["review"])
     def queue_api(
-        user: Reviewer, status: str = "", claim_type: str = "", code: str = "", sort: str = "age"
+        user: Reviewer,
+        status: str = "",
+        claim_type: str = "",
+        code: str = "",
+        sort: str = "priority",
     ) -> list[QueueEntry]:
-        """The review queue (needs_review and rejected, undecided, by default), oldest first;
-        `sort=amount` puts the largest claimed amounts first."""
-        return _queue(status, claim_type, code, sort if sort in SORTS else "age")
+        """The review queue (needs_review and rejected, undecided, by default), most urgent
+        first: a submission deadline still ahead (nearest first), then the longest waiting, then
+        the largest amount. `sort=deadline`, `age` (oldest first) or `amount` (largest first)."""
+        return _queue(status, claim_type, code, sort if sort in SORTS else "priority")
 
     def _take(claim_id: str, user: SessionUser) -> str:
         _claim_row(claim_id)
@@ -688,6 +716,33 @@ def create_app(
         """Give a claim back to the queue (admins may release anyone's)."""
         _release(claim_id, user)
         return {"claim_id": claim_id, "claimed_by": ""}
+
+    # -- statistics ---------------------------------------------------------------------------
+
+    def _stats() -> Stats:
+        return compute(store.list_claims(), store.all_corrections(), store.first_statuses())
+
+    @app.get("/stats", response_class=HTMLResponse, include_in_schema=False)
+    def stats_page(request: Request, user: Reviewer) -> Response:
+        stats = _stats()
+        return render(
+            request,
+            "stats.html",
+            user,
+            {
+                "stats": stats,
+                "field_max": max((f.total for f in stats.fields), default=0) or 1,
+                "week_max": max((w.claims for w in stats.weeks), default=0) or 1,
+                "change_max": max((w.changes for w in stats.weeks), default=0) or 1,
+                "status_max": max(stats.by_status.values(), default=0) or 1,
+            },
+        )
+
+    @app.get("/api/stats", tags=["review"])
+    def stats_api(user: Reviewer) -> Stats:
+        """Straight-through share, the fields reviewers change or confirm most by document
+        type, and claims and changes per ISO week."""
+        return _stats()
 
     # -- claim review -------------------------------------------------------------------------
 
@@ -859,7 +914,11 @@ def create_app(
         )
         if change.action == "rotate":
             return row.result
-        return reprocess(claim_id)
+        result = reprocess(claim_id)
+        if result["status"] == ClaimStatus.COMPLETE.value:
+            # complete: it leaves the queue, and nobody holds it any more
+            store.release_claim(claim_id, user.username)
+        return result
 
     def _flash_key(change: CorrectionIn) -> str:
         if change.action in ("edit", "confirm") and change.key in TABLE_COLUMNS:
@@ -870,7 +929,7 @@ def create_app(
         request: Request, claim_id: str, user: SessionUser, change: CorrectionIn
     ) -> Response:
         try:
-            _correct(claim_id, user, change)
+            result = _correct(claim_id, user, change)
         except CorrectionError as exc:
             m = catalogue(user.language)
             label = m.field_label(exc.field or change.key)
@@ -882,8 +941,11 @@ def create_app(
             )
             return _claim_page(request, user, _claim_row(claim_id), problem=problem, status=400)
         ref = quote(f"{change.doc_id}:{change.key}")
+        flash = _flash_key(change)
+        if change.action != "rotate" and result["status"] == ClaimStatus.COMPLETE.value:
+            flash = "complete"
         return RedirectResponse(
-            f"/claims/{quote(claim_id)}?saved={_flash_key(change)}&at={ref}", status_code=303
+            f"/claims/{quote(claim_id)}?saved={flash}&at={ref}", status_code=303
         )
 
     @app.post("/claims/{claim_id}/corrections", include_in_schema=False)
