@@ -227,7 +227,29 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
             table.lines.append(line.model_copy(update={"confidence": confidence}))
             table.line_boxes.append((page, row.bbox))
     table.lines = [line.model_copy(update={"name": closed(line.name)}) for line in table.lines]
+    _check_page_sums(table)
     return table
+
+
+PAGE_SUM_CAP = 0.8  # a page whose lines miss its 本页小计: its unverified lines need a reviewer
+
+
+def _check_page_sums(table: ExpenseTable) -> None:
+    """Lines that add up to their page's 本页小计 are as sure as OCR says; on a page where
+    they do not, a row not confirmed by quantity × unit price may be the misread one."""
+    for page, printed, _, _ in table.page_totals:
+        on_page = [i for i, line in enumerate(table.lines) if line.page == page]
+        added = sum((table.lines[i].amount for i in on_page), Decimal(0))
+        if not on_page or abs(added - printed) <= Decimal("0.01"):
+            continue
+        for i in on_page:
+            line = table.lines[i]
+            verified = line.quantity is not None and line.unit_price is not None
+            if not (verified and _row_consistent(line)) and (line.confidence or 0) > PAGE_SUM_CAP:
+                table.lines[i] = line.model_copy(update={"confidence": PAGE_SUM_CAP})
+        table.confidence = min(
+            [table.confidence, *(table.lines[i].confidence or 1.0 for i in on_page)]
+        )
 
 
 BRACKETS = (("(", ")"), ("（", "）"))

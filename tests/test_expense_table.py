@@ -68,3 +68,15 @@ def test_a_spec_in_millilitres_read_with_a_one_is_millilitres() -> None:
     )
     (line,) = read_expense_table([(0, lines)]).lines
     assert line.spec == "500ml"
+
+
+def test_lines_that_miss_their_pages_subtotal_are_flagged_unless_quantity_times_price_confirms_them() -> (
+    None
+):
+    lines = _header(0.10) + _row(0.13, {"项目名称": "床位费", "类别": "甲", "金额": "60.00"}) + _row(
+        0.16, {"项目名称": "一级护理", "类别": "甲", "数量": "2", "单价": "20.00", "金额": "40.00"}
+    ) + [_line("本页小计", 0.74, 0.19), _line("190.00", 0.84, 0.19)]  # fmt: skip
+    table = read_expense_table([(0, lines)])
+    unverified, confirmed = table.lines
+    assert unverified.confidence == 0.8 and confirmed.confidence == 0.99
+    assert table.confidence == 0.8
