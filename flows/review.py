@@ -30,7 +30,7 @@ from flows.claim import claim_result, evaluate_bundle
 from pipeline.bundle import ClaimBundle, ClaimManifest, FileProblem
 from pipeline.errors import IntakeError
 from pipeline.models import BBox, PageQuality, QualityFlag
-from pipeline.normalize import id_checksum_valid
+from pipeline.normalize import id_checksum_valid, is_masked_id_number
 from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField, Record
 from pipeline.store import ClaimStore, CorrectionRow
 from pipeline.wording import with_article
@@ -168,7 +168,12 @@ def parse_table_value(doc_type: DocType, key: str, rows: list[dict[str, str]]) -
 
 def check_field_value(document: Document, key: str, value: Any) -> None:
     """The field's own check: refuse a value that the validators would flag by itself."""
-    if key in ID_NUMBER_KEYS and isinstance(value, str) and not id_checksum_valid(value):
+    if (
+        key in ID_NUMBER_KEYS
+        and isinstance(value, str)
+        and not id_checksum_valid(value)
+        and not (document.doc_type is DocType.FILING_RECORD and is_masked_id_number(value))
+    ):
         raise CorrectionError(
             f"{key}: {value} is not a valid ID number (18 characters, GB 11643 check digit)",
             "id_checksum",

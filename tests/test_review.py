@@ -128,3 +128,11 @@ def test_a_value_that_fails_its_own_check_is_refused(key: str, value: Any, kind:
         check_field_value(invoice, key, value)
     assert refused.value.kind == kind and refused.value.field == key
     check_field_value(invoice, "payer_id_number", "330102199001011234")  # a valid one passes
+
+
+def test_a_masked_id_number_is_a_valid_correction_on_a_filing_record_only() -> None:
+    invoice = _documents("invoice_outpatient_02.pdf")[0]
+    filing = invoice.model_copy(update={"doc_type": DocType.FILING_RECORD})
+    check_field_value(filing, "id_number", "3706**********1234")
+    with pytest.raises(CorrectionError):
+        check_field_value(invoice, "payer_id_number", "3706**********1234")
