@@ -202,11 +202,11 @@ def _plumber_glyphs(plumber: Any, index: int) -> list[Glyph]:
     try:
         page = plumber.pages[index]
         chars = [c for c in page.chars if c.get("text", "").strip()]
-        seal = _seal_area(chars)
+        stamped = _stamped(chars)
         return [
             Glyph(c["text"], float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"]))
-            for c in chars
-            if seal is None or not (_red(c) and _inside(c, seal))
+            for i, c in enumerate(chars)
+            if i not in stamped
         ]
     except Exception as exc:  # a damaged content stream must not stop the PDFium fallback
         log.info("pdfplumber failed on page %d (%s); falling back to PDFium", index, exc)
@@ -214,6 +214,35 @@ def _plumber_glyphs(plumber: Any, index: int) -> list[Glyph]:
 
 
 SEAL_MIN_CHARS = 3  # red characters set along an arc: a seal's text
+
+
+def _stamped(chars: list[dict[str, Any]]) -> set[int]:
+    """Red characters of a seal: inside the area of red text set along an arc, or printed
+    over other text (nothing printed in red ink by the form itself overlaps its print)."""
+    seal = _seal_area(chars)
+    red = [i for i, c in enumerate(chars) if _red(c)]
+    if not red:
+        return set()
+    dark = [c for c in chars if not _red(c)]
+    return {
+        i
+        for i in red
+        if (seal is not None and _inside(chars[i], seal))
+        or any(_covers(chars[i], other) for other in dark)
+    }
+
+
+def _covers(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The two characters' boxes overlap by more than a third of the smaller one."""
+    w = min(float(a["x1"]), float(b["x1"])) - max(float(a["x0"]), float(b["x0"]))
+    h = min(float(a["bottom"]), float(b["bottom"])) - max(float(a["top"]), float(b["top"]))
+    if w <= 0 or h <= 0:
+        return False
+    area = min(
+        (float(a["x1"]) - float(a["x0"])) * (float(a["bottom"]) - float(a["top"])),
+        (float(b["x1"]) - float(b["x0"])) * (float(b["bottom"]) - float(b["top"])),
+    )
+    return w * h > area / 3
 
 
 def _seal_area(chars: list[dict[str, Any]]) -> tuple[float, float, float, float] | None:

@@ -21,7 +21,7 @@ from pipeline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 REREAD_MIN_CONFIDENCE = 0.8  # a poorer second reading never replaces the first
-READ_VERSION = 8  # bump when image preparation or OCR changes what a page reads as
+READ_VERSION = 9  # bump when image preparation or OCR changes what a page reads as
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,10 +186,18 @@ def test_a_seals_red_arced_text_does_not_interleave_with_the_lines_it_covers(
     pdf.set_text_color(220, 30, 30)
     pdf.set_xy(20, 80)
     pdf.cell(text="医疗收费票据")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_xy(20, 100)
+    pdf.cell(text="收款单位：济南市中心医院")
+    pdf.set_text_color(220, 30, 30)
+    pdf.set_xy(45, 101)
+    pdf.cell(text="现金收讫")  # an upright stamp printed over the payee's name
     pdf.output(str(tmp_path / "sealed.pdf"))
     (page,) = iter_pdf_pages(tmp_path / "sealed.pdf", settings)
     assert page.lines is not None
-    assert [ln.text for ln in page.lines] == ["红色标题", "个人现金支付：184024.21", "医疗收费票据"]
+    assert [ln.text for ln in page.lines] == [
+        "红色标题", "个人现金支付：184024.21", "医疗收费票据", "收款单位：济南市中心医院",
+    ]  # fmt: skip
 
 
 def test_cjk_pdf_unreadable_by_pdfplumber_falls_back_to_pdfium_text(
