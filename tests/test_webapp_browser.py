@@ -678,3 +678,114 @@ def test_the_statistics_page_reads_the_audit_trail_in_chinese_and_fits_a_phone(
         page.screenshot(path="/tmp/shots/stats_desktop.png", full_page=True)
     finally:
         context.close()
+
+
+def _invoice_section(page: Any) -> Any:
+    return page.locator(
+        "section.document", has=page.locator("h2 span[title='medical_invoice']")
+    ).first
+
+
+def _figure_width(section: Any) -> float:
+    return float(section.locator("figure.page").first.bounding_box()["width"])
+
+
+def test_the_page_viewer_zooms_and_keeps_the_focused_fields_box_in_sight(
+    page: Any, base_url: str
+) -> None:
+    _open_claim(page, base_url)
+    invoice = _invoice_section(page)
+    stage = invoice.locator(".viewer-stage")
+    image = invoice.locator("figure.page img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    fit = _figure_width(invoice)
+    stage_width = float(stage.bounding_box()["width"])
+    assert fit <= stage_width + 1
+    invoice.locator("button.zoom-in").click()
+    assert _figure_width(invoice) == pytest.approx(fit * 1.25, rel=0.03)
+    assert invoice.locator(".zoom-level").inner_text() == "125%"
+    stage.focus()
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    assert _figure_width(invoice) == pytest.approx(fit * 0.75, rel=0.03)
+    page.keyboard.press("+")
+    page.keyboard.press("0")
+    assert _figure_width(invoice) == pytest.approx(fit, rel=0.01)
+    # the viewer stays beside the fields while they scroll (sticky)
+    assert invoice.locator(".pages").evaluate("e => getComputedStyle(e).position") == "sticky"
+
+    # the focused field's box is highlighted and, zoomed in, scrolled into the viewer
+    field = invoice.locator("form.field[data-key='total_amount'] input.value")
+    box = invoice.locator("rect.box[data-ref$='-total_amount']")
+    field.focus()
+    assert "active" in (box.get_attribute("class") or "")
+    for _ in range(4):
+        invoice.locator("button.zoom-in").click()
+    assert invoice.locator(".zoom-level").inner_text() == "250%"
+    seen, pane = box.bounding_box(), stage.bounding_box()
+    assert (
+        pane["y"] - 1 <= seen["y"] and seen["y"] + seen["height"] <= pane["y"] + pane["height"] + 1
+    )
+    assert pane["x"] - 1 <= seen["x"] and seen["x"] + seen["width"] <= pane["x"] + pane["width"] + 1
+    assert "active" in (box.get_attribute("class") or "")
+    page.screenshot(path="/tmp/shots/viewer_zoomed.png", full_page=False)
+    invoice.locator("button.zoom-fit").click()
+
+
+def test_a_region_drawn_on_the_page_is_read_again_into_the_focused_field(
+    page: Any, base_url: str, runtime: Any
+) -> None:
+    _open_claim(page, base_url)
+    before = len(runtime.store.corrections(CLAIM))
+    invoice = _invoice_section(page)
+    image = invoice.locator("figure.page img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    field = invoice.locator("form.field[data-key='total_amount'] input.value")
+    stored = _invoice_value(runtime, "total_amount")
+    field.fill("")
+    field.focus()
+    invoice.locator("button.region-read").click()
+    assert invoice.locator("button.region-read").get_attribute("aria-pressed") == "true"
+    box = invoice.locator("rect.box[data-ref$='-total_amount']").bounding_box()
+    pad = 4
+    page.mouse.move(box["x"] - pad, box["y"] - pad)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=3)
+    page.mouse.move(box["x"] + box["width"] + pad, box["y"] + box["height"] + pad, steps=3)
+    page.mouse.up()
+    page.wait_for_function("e => e.value !== ''", arg=field.element_handle(), timeout=60_000)
+    read = field.input_value()
+    digits = re.sub(r"\D", "", stored).rstrip("0")
+    assert digits and digits in re.sub(r"\D", "", read), (stored, read)
+    status = invoice.locator(".region-status").inner_text()
+    assert "已填入" in status and "请核对后保存" in status
+    assert page.evaluate("document.activeElement.name") == "value", "the field has the focus"
+    page.screenshot(path="/tmp/shots/region_read.png", full_page=False)
+    assert len(runtime.store.corrections(CLAIM)) == before, (
+        "nothing is saved until the reviewer saves"
+    )
+
+
+def test_the_page_viewer_zooms_inside_its_pane_at_phone_width(browser: Any, base_url: str) -> None:
+    context, page = _phone(browser)
+    try:
+        _login(page, base_url, f"/claims/{CLAIM}")
+        invoice = _invoice_section(page)
+        invoice.locator(".viewer-stage").scroll_into_view_if_needed()
+        fit = _figure_width(invoice)
+        invoice.locator("button.zoom-in").click()
+        invoice.locator("button.zoom-in").click()
+        assert _figure_width(invoice) == pytest.approx(fit * 1.5, rel=0.03)
+        fits = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        assert page.evaluate(fits), "the zoomed page scrolls inside the viewer, not the phone"
+        stage = invoice.locator(".viewer-stage")
+        assert stage.evaluate("e => e.scrollWidth > e.clientWidth")
+        page.screenshot(path="/tmp/shots/viewer_390.png", full_page=False)
+    finally:
+        context.close()

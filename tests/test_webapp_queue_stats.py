@@ -266,3 +266,24 @@ def test_statistics_are_for_reviewers_only(app_parts: tuple[Any, ClaimStore]) ->
     visitor = TestClient(app, follow_redirects=False)
     assert visitor.get("/stats").status_code == 303
     assert visitor.get("/api/stats").status_code == 401
+
+
+def test_reading_a_region_needs_a_reviewer_the_csrf_token_and_a_page_of_the_claim(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    app, _ = app_parts
+    body = {"file": "Q-TWO-LEFT.jpg", "page": 0, "box": [0.1, 0.1, 0.5, 0.2]}
+    url = "/api/claims/Q-TWO-LEFT/read-region"
+    visitor = TestClient(app, follow_redirects=False)
+    assert visitor.post(url, json=body).status_code == 401
+    claimant, claimant_csrf = _login(app, "cora")
+    assert claimant.post(url, json=body, headers={"X-CSRF-Token": claimant_csrf}).status_code == 403
+    client, csrf = _login(app, "quinn")
+    assert client.post(url, json=body).status_code == 403, "no CSRF token"
+    headers = {"X-CSRF-Token": csrf}
+    other = {**body, "file": "Q-TEN-LEFT.jpg"}
+    assert client.post(url, json=other, headers=headers).status_code == 404, "another claim's file"
+    traversal = {**body, "file": "../Q-TEN-LEFT/Q-TEN-LEFT.jpg"}
+    assert client.post(url, json=traversal, headers=headers).status_code == 404
+    outside = {**body, "box": [0.1, 0.1, 1.5, 0.2]}
+    assert client.post(url, json=outside, headers=headers).status_code == 422

@@ -53,8 +53,9 @@ from pipeline.storage import ObjectStore, StorageUnavailableError, UnsafeKeyErro
 from pipeline.store import ClaimRow, ClaimStore, CorrectionRow
 from pipeline.wording import with_article
 from webapp.accounts import Accounts, LoginLimiter, Role, SessionUser
-from webapp.pages import page_png, png_size, turned_png
+from webapp.pages import crop_png, page_png, png_size, turned_png
 from webapp.priority import deadline_of, priority_key
+from webapp.reread import RegionText, read_region
 from webapp.stats import Stats, compute
 from webapp.uploads import UploadError, Uploads
 
@@ -153,10 +154,25 @@ class QueueEntry(BaseModel):
 class PageView(BaseModel):
     index: int = Field(description="page number in the document (fields' bbox pages)")
     file: str
+    page: int = Field(description="page number in the file")
     url: str
     width: int | None
     height: int | None
     turn: int
+
+
+class RegionIn(BaseModel):
+    """A box the reviewer drew on a page image, relative to the image as shown (turned)."""
+
+    file: str = Field(max_length=300)
+    page: int = Field(ge=0, lt=1000)
+    turn: int = Field(0, ge=0, lt=360)
+    box: tuple[
+        Annotated[float, Field(ge=0, le=1)],
+        Annotated[float, Field(ge=0, le=1)],
+        Annotated[float, Field(ge=0, le=1)],
+        Annotated[float, Field(ge=0, le=1)],
+    ]
 
 
 class CorrectionProblem(BaseModel):
@@ -801,6 +817,7 @@ def create_app(
             return doc_id, PageView(
                 index=number,
                 file=name,
+                page=page,
                 url=f"{url}?turn={turn}" if turn else url,
                 width=size[0] if size else None,
                 height=size[1] if size else None,
@@ -836,6 +853,9 @@ def create_app(
                 "mine": row.claimed_by == user.username,
                 "decision_kinds": list(DecisionKind),
                 "returnable": [t.value for t in DocType if t is not DocType.OTHER],
+                "viewer_words": {
+                    k: v for k, v in catalogue(user.language).ui.items() if k.startswith("region_")
+                },
             },
             status=status,
         )
@@ -853,16 +873,30 @@ def create_app(
 
     @app.get("/claims/{claim_id}/files/{name}/pages/{page}.png", include_in_schema=False)
     def page_image(claim_id: str, name: str, page: int, user: Reviewer, turn: int = 0) -> Response:
-        row = _claim_row(claim_id)
+        data = _page_data(_claim_row(claim_id), name, page, turn)
+        return Response(data, media_type="image/png", headers={"Cache-Control": "private"})
+
+    def _page_data(row: ClaimRow, name: str, page: int, turn: int) -> bytes:
         files = {n for d in row.result.get("documents", []) for n, _ in _document_files(d)}
         if name not in files or not 0 <= page < 1000:
             raise PageError(404, "no such page", "no_page")
-        data = page_png(objects, settings, claim_id, name, page)
+        data = page_png(objects, settings, row.claim_id, name, page)
         if data is None:
             raise PageError(404, "no such page", "no_page")
-        if turn % 360:
-            data = turned_png(data, turn)
-        return Response(data, media_type="image/png", headers={"Cache-Control": "private"})
+        return turned_png(data, turn) if turn % 360 else data
+
+    @app.post(
+        "/api/claims/{claim_id}/read-region", tags=["review"], dependencies=[Depends(api_csrf)]
+    )
+    def read_region_api(claim_id: str, region: RegionIn, user: Reviewer) -> RegionText:
+        """Read a box of a page image again with the OCR engine; the text is for the reviewer
+        to put in a field and save (nothing is changed here)."""
+        data = _page_data(_claim_row(claim_id), region.file, region.page, region.turn)
+        try:
+            crop = crop_png(data, region.box)
+        except IntakeError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        return read_region(crop, settings)
 
     def _correct(claim_id: str, user: SessionUser, change: CorrectionIn) -> dict[str, Any]:
         row = _claim_row(claim_id)

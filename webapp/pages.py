@@ -102,3 +102,19 @@ def turned_png(data: bytes, turn: int) -> bytes:
     if not ok:
         raise IntakeError("the page image could not be encoded")
     return encoded.tobytes()
+
+
+def crop_png(data: bytes, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The part of a page PNG inside `box` (x0, y0, x1, y1, relative to the page), BGR."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise IntakeError("the page image could not be decoded")
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = box
+    left, right = sorted((round(x0 * width), round(x1 * width)))
+    top, bottom = sorted((round(y0 * height), round(y1 * height)))
+    left, top = max(0, left), max(0, top)
+    right, bottom = min(width, right), min(height, bottom)
+    if right - left < 4 or bottom - top < 4:
+        raise IntakeError("the box is too small to read")
+    return np.ascontiguousarray(image[top:bottom, left:right])

@@ -15,12 +15,17 @@
   }
 
   function showBox(box) {
-    // scroll only the sticky page pane, never the window: the focused input stays in view
-    const pane = box.closest(".pages");
-    if (!pane || pane.scrollHeight <= pane.clientHeight) return;
+    // scroll only the page viewer, never the window: the focused input stays in view
+    const pane = box.closest(".viewer-stage");
+    if (!pane) return;
     const b = box.getBoundingClientRect();
     const p = pane.getBoundingClientRect();
-    if (b.top < p.top || b.bottom > p.bottom) pane.scrollTop += b.top - p.top - p.height / 3;
+    if (pane.scrollHeight > pane.clientHeight && (b.top < p.top || b.bottom > p.bottom)) {
+      pane.scrollTop += b.top - p.top - p.height / 3;
+    }
+    if (pane.scrollWidth > pane.clientWidth && (b.left < p.left || b.right > p.right)) {
+      pane.scrollLeft += b.left - p.left - p.width / 4;
+    }
   }
 
   function highlight(ref) {
@@ -83,6 +88,7 @@
   });
 
   boxes.forEach((box) => {
+    box.addEventListener("intake:show", () => showBox(box)); // after a zoom
     box.addEventListener("click", () => {
       const form = fields.find((f) => f.dataset.ref === box.dataset.ref);
       const input = form && form.querySelector("input.value");
@@ -171,4 +177,185 @@
   } else if (flagged().length) {
     focusField(flagged()[0]);
   }
+})();
+
+// Page viewer: zoom in/out/fit (buttons, or + - 0 when not typing), the focused field's box
+// kept in sight; "Read a region": drag a box on the page, the server reads it with the OCR
+// engine and the text goes into the field last focused, for the reviewer to check and save.
+(function () {
+  "use strict";
+  const head = document.getElementById("claim-head");
+  const wordsNode = document.getElementById("viewer-words");
+  if (!head || !wordsNode) return;
+  const words = JSON.parse(wordsNode.textContent);
+  const STEPS = [0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4];
+  const viewers = Array.from(document.querySelectorAll(".viewer"));
+  let target = null; // the field input (or table cell) a region's text goes into
+
+  function t(key, values) {
+    let text = words[key] || key;
+    Object.entries(values || {}).forEach(([name, value]) => {
+      text = text.split(`{${name}}`).join(String(value));
+    });
+    return text;
+  }
+
+  document.addEventListener("focusin", (event) => {
+    const el = event.target;
+    if (el.matches && el.matches("input.value:not([disabled]), input.cell:not([disabled])")) target = el;
+  });
+
+  function setZoom(viewer, zoom) {
+    const stage = viewer.querySelector(".viewer-stage");
+    const cx = (stage.scrollLeft + stage.clientWidth / 2) / Math.max(stage.scrollWidth, 1);
+    const cy = (stage.scrollTop + stage.clientHeight / 2) / Math.max(stage.scrollHeight, 1);
+    viewer.dataset.zoom = String(zoom);
+    stage.querySelectorAll("figure.page").forEach((figure) => {
+      figure.style.width = zoom === 1 ? "" : `${zoom * 100}%`;
+    });
+    viewer.querySelector(".zoom-level").textContent = `${Math.round(zoom * 100)}%`;
+    stage.scrollLeft = cx * stage.scrollWidth - stage.clientWidth / 2;
+    stage.scrollTop = cy * stage.scrollHeight - stage.clientHeight / 2;
+    const active = stage.querySelector("rect.box.active");
+    if (active) active.dispatchEvent(new CustomEvent("intake:show"));
+  }
+
+  function step(viewer, direction) {
+    const zoom = parseFloat(viewer.dataset.zoom || "1");
+    const index = STEPS.findIndex((z) => z >= zoom - 1e-6);
+    const next = STEPS[Math.min(STEPS.length - 1, Math.max(0, index + direction))];
+    setZoom(viewer, next);
+  }
+
+  function current() {
+    // the viewer the focus is in, else the one of the active field, else the first in sight
+    const focused = document.activeElement && document.activeElement.closest(".document");
+    const active = document.querySelector("form.active, form.field.active");
+    const section = focused || (active && active.closest(".document"));
+    const inSection = section && section.querySelector(".viewer");
+    if (inSection) return inSection;
+    return viewers.find((v) => {
+      const r = v.getBoundingClientRect();
+      return r.bottom > 0 && r.top < window.innerHeight;
+    }) || viewers[0];
+  }
+
+  function say(viewer, text, bad) {
+    const status = viewer.querySelector(".region-status");
+    status.textContent = text;
+    status.classList.toggle("bad", Boolean(bad));
+  }
+
+  async function readRegion(viewer, figure, box) {
+    if (!target) {
+      say(viewer, t("region_no_field"), true);
+      return;
+    }
+    const field = target;
+    say(viewer, t("region_reading"));
+    try {
+      const response = await fetch(`/api/claims/${encodeURIComponent(head.dataset.claim)}/read-region`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": head.dataset.csrf },
+        credentials: "same-origin",
+        body: JSON.stringify({
+          file: figure.dataset.file,
+          page: parseInt(figure.dataset.page, 10),
+          turn: parseInt(figure.dataset.turn || "0", 10),
+          box: box,
+        }),
+      });
+      const data = await response.json();
+      if (!response.ok) throw new Error(typeof data.detail === "string" ? data.detail : response.statusText);
+      if (!data.text) {
+        say(viewer, t("region_empty"), true);
+        return;
+      }
+      field.value = data.text;
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+      const form = field.closest("form");
+      const label = form && form.querySelector(`label[for="${field.id}"]`);
+      const name = label ? label.textContent : field.getAttribute("aria-label") || "";
+      say(viewer, t("region_filled", { field: name, text: data.text }));
+      field.focus({ preventScroll: true });
+      field.scrollIntoView({ block: "center", inline: "nearest" });
+    } catch (error) {
+      say(viewer, t("region_failed", { error: error.message }), true);
+    }
+  }
+
+  viewers.forEach((viewer) => {
+    const stage = viewer.querySelector(".viewer-stage");
+    viewer.querySelector(".zoom-in").addEventListener("click", () => step(viewer, 1));
+    viewer.querySelector(".zoom-out").addEventListener("click", () => step(viewer, -1));
+    viewer.querySelector(".zoom-fit").addEventListener("click", () => setZoom(viewer, 1));
+    const draw = viewer.querySelector(".region-read");
+    if (draw) {
+      draw.addEventListener("mousedown", (event) => event.preventDefault()); // keep the field's focus
+      draw.addEventListener("click", () => {
+        const on = draw.getAttribute("aria-pressed") !== "true";
+        draw.setAttribute("aria-pressed", String(on));
+        viewer.classList.toggle("drawing", on);
+        say(viewer, on ? (target ? t("region_draw") : t("region_no_field")) : "", on && !target);
+      });
+    }
+    stage.querySelectorAll("figure.page").forEach((figure) => {
+      let start = null;
+      let mark = null;
+      const point = (event) => {
+        const r = figure.getBoundingClientRect();
+        return [
+          Math.min(1, Math.max(0, (event.clientX - r.left) / r.width)),
+          Math.min(1, Math.max(0, (event.clientY - r.top) / r.height)),
+        ];
+      };
+      const place = (a, b) => {
+        mark.style.left = `${Math.min(a[0], b[0]) * 100}%`;
+        mark.style.top = `${Math.min(a[1], b[1]) * 100}%`;
+        mark.style.width = `${Math.abs(a[0] - b[0]) * 100}%`;
+        mark.style.height = `${Math.abs(a[1] - b[1]) * 100}%`;
+      };
+      figure.addEventListener("pointerdown", (event) => {
+        if (!viewer.classList.contains("drawing") || event.button > 0) return;
+        event.preventDefault();
+        start = point(event);
+        if (mark) mark.remove();
+        mark = document.createElement("div");
+        mark.className = "selection";
+        figure.appendChild(mark);
+        place(start, start);
+        figure.setPointerCapture(event.pointerId);
+      });
+      figure.addEventListener("pointermove", (event) => {
+        if (start && mark) place(start, point(event));
+      });
+      figure.addEventListener("pointerup", (event) => {
+        if (!start) return;
+        const end = point(event);
+        const box = [Math.min(start[0], end[0]), Math.min(start[1], end[1]), Math.max(start[0], end[0]), Math.max(start[1], end[1])];
+        start = null;
+        draw.setAttribute("aria-pressed", "false");
+        viewer.classList.remove("drawing");
+        if (box[2] - box[0] < 0.005 || box[3] - box[1] < 0.003) {
+          if (mark) mark.remove();
+          say(viewer, t("region_draw"), true);
+          return;
+        }
+        readRegion(viewer, figure, box);
+      });
+    });
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const el = event.target;
+    if (el && el.matches && el.matches("input, textarea, select, [contenteditable]")) return;
+    const viewer = current();
+    if (!viewer) return;
+    if (event.key === "+" || event.key === "=") step(viewer, 1);
+    else if (event.key === "-" || event.key === "_") step(viewer, -1);
+    else if (event.key === "0") setZoom(viewer, 1);
+    else return;
+    event.preventDefault();
+  });
 })();
