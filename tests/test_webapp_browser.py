@@ -581,9 +581,24 @@ def test_a_claimant_uploads_photos_by_presigned_url_and_sees_the_verdict(
         id_slot = page.locator("li.slot[data-slot='id_card']")
         id_slot.locator("input[type=file]").set_input_files(str(photos / "id_front_00.jpg"))
         expect(id_slot.locator(".verdict")).to_contain_text("可用", timeout=60_000)
-        assert "done" in (id_slot.get_attribute("class") or "")
+        # then the file is read once in the background: is it the document the slot asks for?
+        expect(id_slot.locator(".kind")).to_contain_text("已识别：居民身份证", timeout=90_000)
+        expect(id_slot).to_have_class(re.compile(r"\bdone\b"))
 
+        # an ID-card photo in the invoice slot: kept, counted as what it is, the slot still asks
         invoice_slot = page.locator("li.slot[data-slot='medical_invoice']")
+        invoice_slot.locator("input[type=file]").set_input_files(str(photos / "id_front_00.jpg"))
+        expect(invoice_slot.locator(".verdict")).to_contain_text("可用", timeout=60_000)
+        expect(invoice_slot.locator(".kind progress")).to_have_count(1)
+        assert "正在识别" in invoice_slot.locator(".kind").inner_text()
+        wrong = invoice_slot.locator(".kind.wrong")
+        expect(wrong).to_contain_text("看起来是居民身份证，不是医疗收费票据", timeout=90_000)
+        assert "文件已保留" in wrong.inner_text()
+        assert "done" not in (invoice_slot.get_attribute("class") or "")
+        kept = [k for k, _ in runtime.objects.list_keys(f"claims/{claim_id}/")]
+        assert sum("_medical_invoice_" in k for k in kept) == 1, "the file is not lost"
+        page.screenshot(path="/tmp/shots/upload_wrong_slot_390.png", full_page=True)
+
         invoice_slot.locator("input[type=file]").set_input_files(
             str(photos / "id_front_bad_blur.jpg")
         )
@@ -605,6 +620,8 @@ def test_a_claimant_uploads_photos_by_presigned_url_and_sees_the_verdict(
         # the draft survives a reload; Submit stays off and says what is missing
         page.reload()
         expect(page.locator("#claim-id")).to_have_text(claim_id)
+        # files still being read are polled after the reload, until each has its answer
+        expect(page.locator(".kind.reading")).to_have_count(0, timeout=90_000)
         assert "done" in (page.locator("li.slot[data-slot='id_card']").get_attribute("class") or "")
         assert page.locator("#submit").is_disabled()
         message = page.inner_text("#message")

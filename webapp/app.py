@@ -1186,7 +1186,9 @@ def create_app(
             uploads.submit(claim_id, user.username)
         except UploadError as exc:
             m = catalogue(user.language)
-            if exc.missing:
+            if exc.checking:
+                detail = m.error_text("upload_checking")
+            elif exc.missing:
                 names = "、".join(m.doc_type_label(slot) for slot in exc.missing)
                 detail = m.error_text("upload_missing", documents=names)
             else:

@@ -22,7 +22,7 @@ MIN_HEIGHT = 64  # pixels: smaller crops are enlarged to at least this height
 MAX_SCALE = 4.0
 MARGIN = 12  # pixels of white around the crop
 
-_LOCK = threading.Lock()
+OCR_LOCK = threading.Lock()  # one OCR read at a time in the web process
 
 
 class RegionLine(BaseModel):
@@ -48,7 +48,7 @@ def read_region(crop: Image, settings: Settings) -> RegionText:
         image, MARGIN, MARGIN, MARGIN, MARGIN, cv2.BORDER_CONSTANT, value=(255, 255, 255)
     )
     engine = get_engine(settings=settings)
-    with _LOCK:
+    with OCR_LOCK:
         lines = reading_order(engine.read(np.asarray(image, dtype=np.uint8)))
     found = [RegionLine(text=line.text, confidence=line.confidence) for line in lines if line.text]
     text = ""

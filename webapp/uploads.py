@@ -6,32 +6,47 @@ image checks the pipeline uses (blur, glare, cut-off, resolution). The claim bec
 for the pipeline only when the claimant submits it: that writes its `claim.json`, and only
 once every required document has a usable photo (or PDF). A photo with a warning (glare, a
 black-and-white copy) keeps its advice; a copy where the original is required must be retaken.
+
+A usable file is then read once in the background (the pipeline's reader and extractors, one
+file at a time) to check that it is the document its slot asks for. A file that turns out to be
+another document (an ID card photo in the invoice slot) is kept and counted for what it is; the
+slot it was put in still asks for its own document. Until that read is done the slot is not
+counted, so a claim cannot be submitted on a guess.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, Field
 from sqlalchemy import JSON, DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from extractors.extract import extract_documents
 from flows.claim import MANIFEST
 from pipeline.bundle import CareType, ClaimBundle, ClaimManifest, ClaimType
 from pipeline.errors import IntakeError
 from pipeline.models import QualityFlag
-from pipeline.reader import PageImage, iter_page_images
+from pipeline.ocr.registry import get_engine
+from pipeline.reader import PageImage, iter_page_images, read_file
+from pipeline.records import DocType
 from pipeline.settings import Settings
 from pipeline.storage import ObjectStore, upload_key, validate_key_part
 from pipeline.store import ClaimStore
 from validators.completeness import NAMES, requirements
 from validators.rules import rules_for_region
 from webapp.accounts import WebBase
+from webapp.reread import OCR_LOCK
+
+log = logging.getLogger(__name__)
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".tif", ".tiff", ".pdf"}
 
@@ -49,12 +64,43 @@ RETAKE_ADVICE = {
 ORIGINALS = frozenset({"medical_invoice", "id_card", "social_security_card"})
 
 
+class SlotCheck(BaseModel):
+    """Whether an uploaded file is the document its slot asks for (read in the background)."""
+
+    state: Literal["pending", "done", "failed"]
+    doc_types: list[str] = Field(default_factory=list, description="claim documents found")
+    matches: bool | None = None
+
+
+def slot_check(entry: dict[str, Any]) -> SlotCheck | None:
+    found = entry.get("kind")
+    return SlotCheck.model_validate(found) if found else None
+
+
+def counted_for(entry: dict[str, Any]) -> set[str]:
+    """The documents a file counts for: none until usable and read; what it turned out to be
+    when that is not its slot's document; else its slot (also when the read could not tell)."""
+    if not (entry.get("verdict") or {}).get("usable"):
+        return set()
+    check = slot_check(entry)
+    if check is None or check.state == "failed":
+        return {str(entry.get("slot", ""))}
+    if check.state == "pending":
+        return set()
+    if check.matches is False:
+        return set(check.doc_types)
+    return {str(entry.get("slot", ""))}
+
+
 class UploadError(IntakeError):
     reason = "upload_refused"
 
-    def __init__(self, message: str, missing: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, missing: list[str] | None = None, checking: bool = False
+    ) -> None:
         super().__init__(message)
         self.missing = missing or []
+        self.checking = checking
 
 
 def _now() -> datetime:
@@ -89,7 +135,7 @@ def new_claim_id() -> str:
 def checklist(manifest: ClaimManifest, files: dict[str, Any]) -> list[dict[str, Any]]:
     """The documents this claim type needs, each with whether a usable photo is in."""
     rules = rules_for_region(manifest.insured_region)
-    provided = {f["slot"] for f in files.values() if (f.get("verdict") or {}).get("usable")}
+    provided = {slot for f in files.values() for slot in counted_for(f)}
     items = []
     for requirement in requirements(ClaimBundle(manifest=manifest), rules):
         options = requirement if isinstance(requirement, tuple) else (requirement,)
@@ -135,6 +181,7 @@ class Uploads:
         self.store = store
         self.objects = objects
         self.settings = settings
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-slot-check")
         WebBase.metadata.create_all(store.engine)
 
     def start(self, owner: str, fields: dict[str, Any]) -> DraftRow:
@@ -200,8 +247,43 @@ class Uploads:
                 local = self.objects.get_file(key, Path(work) / name)
                 verdict = judge_photo(local, self.settings)
             verdict = for_slot(verdict, str(draft.files[name].get("slot", "")))
-        self._update_files(claim_id, name, {**draft.files[name], "verdict": verdict.as_json()})
+        slot = str(draft.files[name].get("slot", ""))
+        entry: dict[str, Any] = {**draft.files[name], "verdict": verdict.as_json(), "kind": None}
+        if verdict.usable and slot != "other":
+            entry["kind"] = SlotCheck(state="pending").model_dump()
+        self._update_files(claim_id, name, entry)
+        if entry["kind"]:
+            options = next(
+                (i["options"] for i in self.checklist(draft) if i["slot"] == slot), [slot]
+            )
+            self.check_slot_later(claim_id, name, options)
         return verdict
+
+    def check_slot_later(self, claim_id: str, name: str, options: list[str]) -> Future[SlotCheck]:
+        """Read the file once in the background and record whether it is one of `options`."""
+        return self._reader.submit(self._check_slot, claim_id, name, options)
+
+    def _check_slot(self, claim_id: str, name: str, options: list[str]) -> SlotCheck:
+        try:
+            with tempfile.TemporaryDirectory(prefix="intake-slot-") as work:
+                local = self.objects.get_file(upload_key(claim_id, name), Path(work) / name)
+                with OCR_LOCK:
+                    engine = get_engine(settings=self.settings)
+                    read = read_file(local, engine=engine, settings=self.settings)
+                documents = extract_documents(read)
+            found = sorted({d.doc_type.value for d in documents if d.doc_type is not DocType.OTHER})
+            # nothing recognisable: the reviewer will judge it; never refuse on a guess
+            check = SlotCheck(
+                state="done", doc_types=found, matches=not found or bool(set(found) & set(options))
+            )
+        except Exception:
+            log.exception("could not read %s of %s to check its slot", name, claim_id)
+            check = SlotCheck(state="failed")
+        with self.store.session() as session:
+            row = session.get(DraftRow, claim_id, with_for_update=True)
+            if row is not None and name in row.files:
+                row.files = {**row.files, name: {**row.files[name], "kind": check.model_dump()}}
+        return check
 
     def checklist(self, draft: DraftRow) -> list[dict[str, Any]]:
         return checklist(ClaimManifest.parse_data(draft.manifest), draft.files)
@@ -211,7 +293,14 @@ class Uploads:
         draft = self.draft(claim_id, owner)
         if not any((f.get("verdict") or {}).get("usable") for f in draft.files.values()):
             raise UploadError("add at least one usable photo before submitting")
+        checking = [
+            n
+            for n, f in draft.files.items()
+            if (slot_check(f) or SlotCheck(state="done")).state == "pending"
+        ]
         missing = [item["slot"] for item in self.checklist(draft) if not item["done"]]
+        if checking and missing:
+            raise UploadError("files are still being read; wait a moment", missing, checking=True)
         if missing:
             raise UploadError(
                 f"required documents are missing: {', '.join(missing)}", missing=missing

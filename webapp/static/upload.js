@@ -1,5 +1,6 @@
 // Upload page: start a claim, PUT each photo or PDF straight to S3 by presigned URL, show the
-// verdict with its advice, keep the draft across reloads, submit only when nothing is missing.
+// verdict with its advice, then (read in the background, polled) whether the file is the
+// document its slot asks for; keep the draft across reloads, submit only when nothing is missing.
 (function () {
   "use strict";
   const root = document.querySelector("section.upload");
@@ -7,6 +8,7 @@
   const words = JSON.parse(document.getElementById("words").textContent);
   const STORAGE_KEY = "intake-upload-draft";
   let claimId = null;
+  let polling = null;
 
   function t(key, values) {
     let text = words.ui[key] || key;
@@ -56,6 +58,59 @@
     span.textContent = verdictText(verdict);
   }
 
+  function kindOf(file) {
+    return file.kind || null;
+  }
+
+  function showKind(li, item, state) {
+    // the latest usable file put in this slot: still being read, recognised, or another document
+    const span = li.querySelector(".kind");
+    const files = Object.keys(state.files || {}).sort().map((name) => state.files[name]);
+    const own = files.filter((f) => f.slot === item.slot && f.verdict);
+    const last = own[own.length - 1];
+    const latest = last && last.verdict.usable ? last : null; // a retake says enough
+    const options = item.options || [item.slot];
+    const from = files.find((f) => {
+      const kind = kindOf(f);
+      return f.slot !== item.slot && kind && kind.matches === false && (kind.doc_types || []).some((d) => options.includes(d));
+    });
+    span.replaceChildren();
+    span.className = "kind";
+    const kind = latest && kindOf(latest);
+    if (kind && kind.state === "pending") {
+      const bar = document.createElement("progress");
+      bar.setAttribute("aria-label", t("up_reading_kind"));
+      span.append(bar, " ", t("up_reading_kind"));
+      span.classList.add("reading");
+    } else if (kind && kind.state === "done" && kind.matches === false) {
+      const found = (kind.doc_types || []).map(docName).join(t("up_or"));
+      span.textContent = t("up_wrong_doc", { found: found, doc: itemName(item) });
+      span.classList.add("wrong");
+      const verdict = li.querySelector(".verdict");
+      verdict.className = "verdict";
+      verdict.textContent = t("up_quality_ok");
+    } else if (kind && kind.state === "done" && (kind.doc_types || []).length) {
+      span.textContent = t("up_kind_ok", { doc: kind.doc_types.map(docName).join(t("up_or")) });
+      span.classList.add("ok");
+    } else if (from) {
+      span.textContent = t("up_counted_from", { slot: docName(from.slot) });
+      span.classList.add("ok");
+    }
+  }
+
+  function pollWhileReading(state) {
+    const reading = Object.values(state.files || {}).some((f) => kindOf(f) && kindOf(f).state === "pending");
+    if (!reading || polling) return;
+    polling = setTimeout(async () => {
+      polling = null;
+      try {
+        render(await api(`/api/uploads/${encodeURIComponent(claimId)}`, null, "GET"));
+      } catch (error) {
+        say(error.message);
+      }
+    }, 1500);
+  }
+
   function render(state) {
     const list = document.getElementById("checklist");
     const template = document.getElementById("slot-template");
@@ -76,7 +131,9 @@
       li.classList.toggle("done", item.done);
       const files = Object.values(state.files || {}).filter((f) => f.slot === item.slot && f.verdict);
       if (files.length && !li.querySelector(".verdict").textContent) showVerdict(li, files[files.length - 1].verdict);
+      showKind(li, item, state);
     });
+    pollWhileReading(state);
     const missing = state.checklist.filter((i) => !i.done).map(itemName);
     document.getElementById("submit").disabled = state.submitted || missing.length > 0;
     if (state.submitted) say(t("up_submitted", { claim: state.claim_id }));
