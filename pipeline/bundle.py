@@ -134,12 +134,43 @@ class ClaimManifest(BaseModel):
             ) from exc
 
 
+class IssueCode(StrEnum):
+    """Every issue a claim can carry: SPEC §4's codes, then ours. Codes are an API (results,
+    rules files, message catalogues): add, never rename."""
+
+    MISSING_DOCUMENT = "missing_document"
+    UNSUPPORTED_FILE = "unsupported_file"
+    UNREADABLE_PAGE = "unreadable_page"
+    RETAKE_PHOTO = "retake_photo"
+    LOW_CONFIDENCE = "low_confidence"
+    ID_CHECKSUM_INVALID = "id_checksum_invalid"
+    ID_BIRTH_MISMATCH = "id_birth_mismatch"
+    ID_SEX_MISMATCH = "id_sex_mismatch"
+    AMOUNT_WORDS_MISMATCH = "amount_words_mismatch"
+    PAYMENT_PARTS_MISMATCH = "payment_parts_mismatch"
+    EXPENSE_TOTAL_MISMATCH = "expense_total_mismatch"
+    EXPENSE_LINES_MISMATCH = "expense_lines_mismatch"
+    NAME_MISMATCH = "name_mismatch"
+    ID_NUMBER_MISMATCH = "id_number_mismatch"
+    DATE_INVALID = "date_invalid"
+    OUTSIDE_FILING_VALIDITY = "outside_filing_validity"
+    DOCUMENT_EXPIRED = "document_expired"
+    HOSPITAL_OUTSIDE_FILED_REGION = "hospital_outside_filed_region"
+    SUBMISSION_LATE = "submission_late"
+    EMERGENCY_REPORT_LATE = "emergency_report_late"
+    DUPLICATE_INVOICE = "duplicate_invoice"
+    AMOUNT_NEGATIVE = "amount_negative"
+    INVOICE_FORMAT_INVALID = "invoice_format_invalid"
+    EXPENSE_LINES_UNREADABLE = "expense_lines_unreadable"
+    MANIFEST_INVALID = "manifest_invalid"
+
+
 class ValidationIssue(BaseModel):
     """One problem on a claim. `code` is a stable API: codes are added, never renamed."""
 
     model_config = ConfigDict(frozen=True)
 
-    code: str
+    code: IssueCode
     severity: Severity
     message: str
     doc_ids: list[str] = Field(default_factory=list)
@@ -150,7 +181,7 @@ class ValidationIssue(BaseModel):
     def as_json(self) -> dict[str, Any]:
         box = [self.page, *self.bbox.as_list()] if self.bbox is not None else None
         return {
-            "code": self.code,
+            "code": self.code.value,
             "severity": self.severity.value,
             "message": self.message,
             "doc_ids": self.doc_ids,

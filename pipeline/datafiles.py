@@ -12,8 +12,16 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def describe(exc: ValidationError) -> str:
-    """'deadlines.emergency_report_days: Input should be ...; ...' — the keys a person must fix."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
+    """'deadlines.emergency_report_days: 'soon' — Input should be ...; ...': the keys a person
+    must fix, and the value found there when it is a plain one."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'file'}: {_shown(e.get('input'))}{e['msg']}"
+        for e in exc.errors()
+    )
+
+
+def _shown(value: object) -> str:
+    return f"{value!r} — " if isinstance(value, (str, int, float)) else ""
 
 
 def load_yaml_model(path: Path, model: type[M], error: type[Exception]) -> M:

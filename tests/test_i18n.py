@@ -9,7 +9,7 @@ from conftest import REPO
 
 from flows.i18n import Catalogue, Language, catalogue
 from flows.review import ACTIONS, TABLE_COLUMNS
-from pipeline.bundle import CareType, ClaimStatus, ClaimType
+from pipeline.bundle import CareType, ClaimStatus, ClaimType, IssueCode
 from pipeline.models import QualityFlag
 from pipeline.records import RECORD_TYPES, DocType
 
@@ -27,11 +27,8 @@ SECTIONS = [
 
 
 def codes_in_use() -> set[str]:
-    """Every issue code the validators can raise: issue("code", ...) in their source."""
-    found: set[str] = set()
-    for path in (REPO / "validators").rglob("*.py"):
-        found |= set(re.findall(r'issue\(\s*"([a-z_]+)"', path.read_text(encoding="utf-8")))
-    return found
+    """Every issue code a claim can carry (validators can raise only `IssueCode` members)."""
+    return {code.value for code in IssueCode}
 
 
 def ui_keys_in_use() -> set[str]:

@@ -372,3 +372,16 @@ def test_a_list_without_its_total_row_is_held_against_the_receipt_by_its_lines()
                 update={"total_amount": None, "lines": field(lines)}
             )
     assert "expense_total_mismatch" in run(documents)[1]
+
+
+def test_a_rules_file_naming_an_unknown_rejecting_code_is_refused(tmp_path: Path) -> None:
+    text = (Path(__file__).parent.parent / "validators/rules/yantai.yaml").read_text(
+        encoding="utf-8"
+    )
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        text.replace("  - submission_late\n", "  - submission_too_late\n"), encoding="utf-8"
+    )
+    with pytest.raises(RulesFileError) as refused:
+        load_rules(path)
+    assert "rejecting_codes" in str(refused.value) and "submission_too_late" in str(refused.value)

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pipeline.bundle import ClaimBundle, Severity, ValidationIssue
+from pipeline.bundle import ClaimBundle, IssueCode, Severity, ValidationIssue
 from pipeline.normalize import ID_MASK
 from pipeline.records import DocType, Document, ExtractedField
 
@@ -22,7 +22,7 @@ def value_of(document: Document, key: str) -> Any:
 
 
 def issue(
-    code: str,
+    code: IssueCode,
     message: str,
     documents: list[Document] | None = None,
     key: str | None = None,

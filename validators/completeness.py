@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.bundle import ClaimBundle, ValidationIssue
+from pipeline.bundle import ClaimBundle, IssueCode, ValidationIssue
 from pipeline.records import DocType
 from pipeline.wording import with_article
 from validators.common import issue
@@ -61,7 +61,7 @@ def check_completeness(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssu
     for doc_type in missing_documents(bundle, rules):
         issues.append(
             issue(
-                "missing_document",
+                IssueCode.MISSING_DOCUMENT,
                 f"the claim needs {with_article(NAMES.get(doc_type, doc_type))} for "
                 f"{with_article(kind)} claim: ask the claimant to supply it",
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from pipeline.bundle import CareType, ClaimBundle, ClaimType, ValidationIssue
+from pipeline.bundle import CareType, ClaimBundle, ClaimType, IssueCode, ValidationIssue
 from pipeline.records import DocType, Document, ExpenseLine
 from validators.common import (
     ids_agree,
@@ -52,7 +52,7 @@ def _reference(bundle: ClaimBundle, fields: dict[DocType, str]) -> tuple[Documen
 
 
 def _check_same(
-    bundle: ClaimBundle, fields: dict[DocType, str], code: str, what: str
+    bundle: ClaimBundle, fields: dict[DocType, str], code: IssueCode, what: str
 ) -> list[ValidationIssue]:
     reference = _reference(bundle, fields)
     if reference is None:
@@ -76,8 +76,8 @@ def _check_same(
 
 
 def check_identity(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
-    return _check_same(bundle, NAME_FIELDS, "name_mismatch", "name") + _check_same(
-        bundle, ID_FIELDS, "id_number_mismatch", "ID number"
+    return _check_same(bundle, NAME_FIELDS, IssueCode.NAME_MISMATCH, "name") + _check_same(
+        bundle, ID_FIELDS, IssueCode.ID_NUMBER_MISMATCH, "ID number"
     )
 
 
@@ -94,7 +94,7 @@ def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIs
         if lines and total is not None and abs(line_sum - total) > TOLERANCE:
             issues.append(
                 issue(
-                    "expense_lines_mismatch",
+                    IssueCode.EXPENSE_LINES_MISMATCH,
                     f"the expense lines add up to {line_sum} but the list's total is {total}",
                     [listing],
                     "lines",
@@ -110,7 +110,7 @@ def check_expense_totals(bundle: ClaimBundle, rules: Rules) -> list[ValidationIs
                 if abs(printed - added) > TOLERANCE:
                     issues.append(
                         issue(
-                            "expense_lines_mismatch",
+                            IssueCode.EXPENSE_LINES_MISMATCH,
                             f"page {number} of the expense list: lines add up to {added}, "
                             f"小计 says {printed}",
                             [listing],
@@ -157,7 +157,7 @@ def _list_against_receipts(bundle: ClaimBundle) -> list[ValidationIssue]:
             continue
         issues.append(
             issue(
-                "expense_total_mismatch",
+                IssueCode.EXPENSE_TOTAL_MISMATCH,
                 f"expense list total {listed_sum} differs from the receipt total {paid_sum} "
                 "for the same stay: a missing receipt or list page, or a misread",
                 [*listed, *paid],
@@ -174,7 +174,7 @@ def _line_issues(listing: Document, lines: list[ExpenseLine]) -> list[Validation
         why = listing.missing.get("lines", "no rows were read")
         return [
             issue(
-                "expense_lines_unreadable",
+                IssueCode.EXPENSE_LINES_UNREADABLE,
                 f"the expense list's lines could not be read ({why}): enter them in the table, "
                 "or ask for a clearer copy",
                 [listing],
@@ -191,7 +191,7 @@ def _line_issues(listing: Document, lines: list[ExpenseLine]) -> list[Validation
         return []
     return [
         issue(
-            "expense_lines_mismatch",
+            IssueCode.EXPENSE_LINES_MISMATCH,
             f"rows {', '.join(map(str, wrong))} of the expense list: quantity × unit price is "
             "not the amount — check what was read",
             [listing],
@@ -235,7 +235,7 @@ def check_filing_validity(bundle: ClaimBundle, rules: Rules) -> list[ValidationI
         if (before or after) and bundle.manifest.claim_type is not ClaimType.EMERGENCY:
             issues.append(
                 issue(
-                    "outside_filing_validity",
+                    IssueCode.OUTSIDE_FILING_VALIDITY,
                     f"treatment {start}–{last} is outside the filing's validity "
                     f"{valid_from}–{valid_until}",
                     [filing],
@@ -253,7 +253,7 @@ def check_filing_validity(bundle: ClaimBundle, rules: Rules) -> list[ValidationI
             if where and not same_region(where, region):
                 issues.append(
                     issue(
-                        "hospital_outside_filed_region",
+                        IssueCode.HOSPITAL_OUTSIDE_FILED_REGION,
                         f"{hospital} is in {where}, outside the filed treatment region {region}",
                         [invoice],
                         "hospital_name",
@@ -293,7 +293,7 @@ def check_document_validity(bundle: ClaimBundle, rules: Rules) -> list[Validatio
         if expired or early:
             issues.append(
                 issue(
-                    "document_expired",
+                    IssueCode.DOCUMENT_EXPIRED,
                     f"{document.doc_type.value} valid until {until} does not cover the treatment "
                     f"{start}–{last}",
                     [document],
@@ -320,7 +320,7 @@ def check_deadlines(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
         if late:
             issues.append(
                 issue(
-                    "submission_late",
+                    IssueCode.SUBMISSION_LATE,
                     f"submitted on {manifest.submitted_on}, {(manifest.submitted_on - end).days} days "
                     f"after discharge on {end}; the policy allows "
                     f"{deadlines.submission_days_after_discharge} days (+{deadlines.submission_grace_days} grace)",
@@ -332,7 +332,7 @@ def check_deadlines(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
         if isinstance(reported, date) and (reported - start).days > deadlines.emergency_report_days:
             issues.append(
                 issue(
-                    "emergency_report_late",
+                    IssueCode.EMERGENCY_REPORT_LATE,
                     f"emergency admission on {start} was reported on {reported}, more than "
                     f"{deadlines.emergency_report_days} days later",
                     [filing],

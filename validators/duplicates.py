@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from pipeline.bundle import ClaimBundle, ValidationIssue
+from pipeline.bundle import ClaimBundle, IssueCode, ValidationIssue
 from pipeline.records import DocType, Document
 from validators.common import issue, value_of
 from validators.rules import Rules
@@ -47,7 +47,7 @@ def duplicate_check(
             if key in seen:
                 issues.append(
                     issue(
-                        "duplicate_invoice",
+                        IssueCode.DUPLICATE_INVOICE,
                         f"invoice {key} appears twice in this claim",
                         [document, seen[key]],
                         "invoice_number",
@@ -61,7 +61,7 @@ def duplicate_check(
             if others:
                 issues.append(
                     issue(
-                        "duplicate_invoice",
+                        IssueCode.DUPLICATE_INVOICE,
                         f"invoice {key} was already submitted in claim {', '.join(others)}",
                         [document],
                         "invoice_number",

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from pipeline.bundle import ClaimBundle, ValidationIssue
+from pipeline.bundle import ClaimBundle, IssueCode, ValidationIssue
 from pipeline.normalize import id_birth_date, id_checksum_valid, id_sex, is_masked_id_number
 from pipeline.records import DocType
 from validators.common import issue, money, value_of
@@ -35,7 +35,7 @@ def check_id_numbers(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
         if not id_checksum_valid(number):
             issues.append(
                 issue(
-                    "id_checksum_invalid",
+                    IssueCode.ID_CHECKSUM_INVALID,
                     f"ID number {number} fails the GB 11643 check digit: compare it with the "
                     "document and correct the misread digit",
                     [document],
@@ -47,7 +47,7 @@ def check_id_numbers(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
         if isinstance(born, date) and id_birth_date(number) != born:
             issues.append(
                 issue(
-                    "id_birth_mismatch",
+                    IssueCode.ID_BIRTH_MISMATCH,
                     f"birth date {born} does not match the ID number's {id_birth_date(number)}",
                     [document],
                     "birth_date",
@@ -57,7 +57,7 @@ def check_id_numbers(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
         if isinstance(sex, str) and sex != id_sex(number):
             issues.append(
                 issue(
-                    "id_sex_mismatch",
+                    IssueCode.ID_SEX_MISMATCH,
                     f"sex {sex} does not match the ID number, which encodes {id_sex(number)}",
                     [document],
                     "sex",
@@ -75,7 +75,7 @@ def check_invoice_amounts(bundle: ClaimBundle, rules: Rules) -> list[ValidationI
         if total is not None and words is not None and total != words:
             issues.append(
                 issue(
-                    "amount_words_mismatch",
+                    IssueCode.AMOUNT_WORDS_MISMATCH,
                     f"合计 in words reads {words} but in figures {total}: check both on the invoice",
                     [invoice],
                     "total_amount_words",
@@ -89,7 +89,7 @@ def check_invoice_amounts(bundle: ClaimBundle, rules: Rules) -> list[ValidationI
         if total is not None and len(present) >= 2 and abs(sum(present) - total) > TOLERANCE:
             issues.append(
                 issue(
-                    "payment_parts_mismatch",
+                    IssueCode.PAYMENT_PARTS_MISMATCH,
                     f"统筹 + 个人账户 + 其他 + 现金 = {sum(present)} but 合计 is {total}",
                     [invoice],
                     "cash_payment",
@@ -98,7 +98,12 @@ def check_invoice_amounts(bundle: ClaimBundle, rules: Rules) -> list[ValidationI
         for key, amount in invoice.fields.items():
             if isinstance(amount.value, Decimal) and amount.value < 0:
                 issues.append(
-                    issue("amount_negative", f"{key} is negative ({amount.value})", [invoice], key)
+                    issue(
+                        IssueCode.AMOUNT_NEGATIVE,
+                        f"{key} is negative ({amount.value})",
+                        [invoice],
+                        key,
+                    )
                 )
     return issues
 
@@ -111,14 +116,19 @@ def check_dates(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
         for key, found in document.fields.items():
             if isinstance(found.value, date) and found.value > today and key != "valid_until":
                 issues.append(
-                    issue("date_invalid", f"{key} {found.value} is in the future", [document], key)
+                    issue(
+                        IssueCode.DATE_INVALID,
+                        f"{key} {found.value} is in the future",
+                        [document],
+                        key,
+                    )
                 )
         admitted = value_of(document, "admission_date")
         discharged = value_of(document, "discharge_date")
         if isinstance(admitted, date) and isinstance(discharged, date) and discharged < admitted:
             issues.append(
                 issue(
-                    "date_invalid",
+                    IssueCode.DATE_INVALID,
                     f"discharge {discharged} is before admission {admitted}",
                     [document],
                     "discharge_date",
@@ -133,7 +143,7 @@ def check_dates(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
         ):
             issues.append(
                 issue(
-                    "date_invalid",
+                    IssueCode.DATE_INVALID,
                     f"invoice dated {issued}, before the admission on {admitted}",
                     [document],
                     "issue_date",
@@ -151,7 +161,7 @@ def check_invoice_formats(bundle: ClaimBundle, rules: Rules) -> list[ValidationI
             if isinstance(value, str) and not re.fullmatch(pattern, value):
                 issues.append(
                     issue(
-                        "invoice_format_invalid",
+                        IssueCode.INVOICE_FORMAT_INVALID,
                         f"{key} {value!r} does not have the expected format: check the digits",
                         [invoice],
                         key,

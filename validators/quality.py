@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.bundle import ClaimBundle, Severity, ValidationIssue
+from pipeline.bundle import ClaimBundle, IssueCode, Severity, ValidationIssue
 from pipeline.models import QualityFlag
 from pipeline.records import DocType, Document, ExpenseLine
 from validators.common import ids_agree, issue
@@ -18,7 +18,7 @@ RETAKE_FLAGS = {
 
 def check_files(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
     return [
-        issue("unsupported_file", f"{p.file}: {p.message}", severity=Severity.ERROR)
+        issue(IssueCode.UNSUPPORTED_FILE, f"{p.file}: {p.message}", severity=Severity.ERROR)
         for p in bundle.file_problems
     ]
 
@@ -32,7 +32,7 @@ def check_pages(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
         if bad:
             issues.append(
                 issue(
-                    "retake_photo",
+                    IssueCode.RETAKE_PHOTO,
                     f"{document.file} pages {[p + 1 for p in document.pages]}: "
                     f"{', '.join(bad)} — ask the claimant to photograph it again",
                     [document],
@@ -41,7 +41,7 @@ def check_pages(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
             if document.doc_type is DocType.OTHER or not document.fields:
                 issues.append(
                     issue(
-                        "unreadable_page",
+                        IssueCode.UNREADABLE_PAGE,
                         f"{document.file}: no text could be read ({', '.join(bad)})",
                         [document],
                     )
@@ -61,7 +61,7 @@ def check_confidence(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]
                 note = f" ({found.note})" if found.note else _unsure_rows(found.value, threshold)
                 issues.append(
                     issue(
-                        "low_confidence",
+                        IssueCode.LOW_CONFIDENCE,
                         f"{key} read as {found.raw!r} with confidence {found.confidence:.2f} "
                         f"(< {threshold:.2f}){note}: confirm or correct it",
                         [document],

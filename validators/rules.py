@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.bundle import IssueCode
 from pipeline.datafiles import load_yaml_model
 from pipeline.records import DocType
 
@@ -83,7 +84,7 @@ class Rules(_Frozen):
     required_documents: RequiredDocuments
     deadlines: Deadlines
     confidence: Confidence
-    rejecting_codes: frozenset[str]
+    rejecting_codes: frozenset[IssueCode]  # an unknown code is refused when the file loads
     hospital_regions: dict[str, str] = Field(default_factory=dict)
 
 
