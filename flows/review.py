@@ -8,6 +8,8 @@ Actions:
 - `doc_type`: the document is of another type (fields that type does not have are dropped);
 - `unreadable`: the reviewer cannot read the page: the claimant is asked for a new photo.
 - `rotate`: the page is shown turned; recorded for the audit trail and for the viewer.
+- `reextract`: the turned page was read again; the document as read then replaces its fields
+  (recorded by the review app with the document's new JSON in `new_value["document"]`).
 - `decision`: the reviewer's decision on the whole claim (approve, return to the claimant with
   the documents to bring, reject), with its reason; it changes no field.
 
@@ -231,6 +233,14 @@ def apply_correction(documents: list[Document], correction: CorrectionRow) -> No
         document.record = _record(new_type, _field_dumps(document))
         document.doc_type = new_type
         document.doc_type_confidence = 1.0
+    elif correction.action == "reextract" and isinstance(correction.new_value, dict):
+        data = correction.new_value.get("document")
+        if data:
+            fresh = document_from_json(data)
+            document.doc_type = fresh.doc_type
+            document.doc_type_confidence = fresh.doc_type_confidence
+            document.record = fresh.record
+            document.missing = fresh.missing
     elif correction.action == "unreadable":
         flags = [*document.quality.flags, QualityFlag.MARKED_UNREADABLE]
         document.quality = document.quality.model_copy(update={"flags": flags})

@@ -289,10 +289,11 @@ def test_a_value_that_fails_its_own_check_is_refused_not_confirmed(
     assert len(runtime.store.corrections(CLAIM)) == before
 
 
-def test_a_turned_page_keeps_clear_of_the_buttons_and_can_be_undone(
-    page: Any, base_url: str
+def test_a_turned_page_is_read_again_keeps_clear_of_the_buttons_and_can_be_undone(
+    page: Any, base_url: str, runtime: Any
 ) -> None:
     _open_claim(page, base_url)
+    first = runtime.store.get_result(CLAIM)["documents"][0]
     section = page.locator("section.document").first
     image = section.locator("figure.page img").first
     image.scroll_into_view_if_needed()
@@ -302,6 +303,15 @@ def test_a_turned_page_keeps_clear_of_the_buttons_and_can_be_undone(
     width, height = int(image.get_attribute("width")), int(image.get_attribute("height"))
     section.locator("button.rotate-right").click()
     page.wait_for_url("**saved=rotate*")
+    # the turned page was read again (OCR) and the outcome is in the audit trail
+    reread = [c for c in runtime.store.corrections(CLAIM) if c.action == "reextract"]
+    assert reread and reread[-1].doc_id == first["id"] and reread[-1].new_value["turn"] == 90
+    assert reread[-1].new_value["read"] is True
+    assert (
+        "旋转 90° 后重新识别"
+        in page.locator("#audit tr[data-action='reextract']").last.inner_text()
+    )
+    assert "重新识别" in page.inner_text("#flash")
     section = page.locator("section.document").first
     image = section.locator("figure.page img").first
     assert "turn=90" in (image.get_attribute("src") or "")
@@ -329,6 +339,15 @@ def test_a_turned_page_keeps_clear_of_the_buttons_and_can_be_undone(
     _screenshot(page, "review_rotated.png")
     button.click()
     page.wait_for_url("**saved=rotate*")
+    # turned back upright, the page read again finds the document as the pipeline read it
+    last = [c for c in runtime.store.corrections(CLAIM) if c.action == "reextract"][-1]
+    assert last.new_value["turn"] == 0 and last.new_value["replaced"] is True
+    assert last.new_value["fields_after"] >= last.new_value["fields_before"]
+    again = runtime.store.get_result(CLAIM)["documents"][0]
+    assert again["doc_type"] == first["doc_type"]
+    assert again["fields"]["id_number"]["value"] == first["fields"]["id_number"]["value"]
+    row = page.locator("#audit tr[data-action='reextract']").last.inner_text()
+    assert "旋转 0° 后重新识别" in row and "已采用新结果" in row
     src = page.locator("section.document figure.page img").first.get_attribute("src") or ""
     assert "turn=" not in src
     assert page.locator("section.document").first.locator("button.rotate-reset").count() == 0

@@ -54,7 +54,10 @@ from pipeline.store import ClaimRow, ClaimStore, CorrectionRow
 from pipeline.wording import with_article
 from webapp.accounts import Accounts, LoginLimiter, Role, SessionUser
 from webapp.pages import crop_png, page_png, png_size, turned_png
+from webapp.pages import document_files as _document_files
+from webapp.pages import numbered_pages as _numbered_pages
 from webapp.priority import deadline_of, priority_key
+from webapp.reextract import Reextraction, reextract
 from webapp.reread import RegionText, read_region
 from webapp.stats import Stats, compute
 from webapp.uploads import UploadError, Uploads
@@ -78,6 +81,8 @@ FLASH_KEYS = frozenset(
         "decided",
         "language",
         "complete",
+        "rotate_replaced",
+        "rotate_kept",
     }
 )
 SORTS = ("priority", "deadline", "age", "amount")
@@ -387,21 +392,6 @@ def _page_next(path: str) -> str:
     if path.startswith("/api/uploads") or path == "/upload":
         return "/upload"
     return "/"
-
-
-def _document_files(document: dict[str, Any]) -> list[tuple[str, list[int]]]:
-    """A result document's (file, pages): its own file, then files it runs on into."""
-    return [(document["file"], document["pages"]), *document.get("continued", {}).items()]
-
-
-def _numbered_pages(document: dict[str, Any]) -> list[tuple[str, int, int]]:
-    """(file, page in file, page in document): a continuation file's pages count on after
-    the last page of the file before, as the extractor numbers them."""
-    numbered: list[tuple[str, int, int]] = []
-    for name, pages in _document_files(document):
-        offset = numbered[-1][2] + 1 - pages[0] if numbered and pages else 0
-        numbered.extend((name, page, page + offset) for page in pages)
-    return numbered
 
 
 def create_app(
@@ -898,7 +888,27 @@ def create_app(
             raise HTTPException(400, str(exc)) from exc
         return read_region(crop, settings)
 
-    def _correct(claim_id: str, user: SessionUser, change: CorrectionIn) -> dict[str, Any]:
+    def _reread_turned(
+        row: ClaimRow, user: SessionUser, document: dict[str, Any], turn: int
+    ) -> Reextraction:
+        """Read a turned document again (OCR) and record the outcome in the audit trail; a
+        better reading replaces the document's fields when the claim is validated again."""
+        outcome = reextract(objects, settings, row.claim_id, document, turn)
+        store.add_correction(
+            row.claim_id,
+            document["id"],
+            "",
+            "reextract",
+            {"doc_type": outcome.doc_type_before, "fields": outcome.fields_before},
+            outcome.model_dump(mode="json"),
+            user.username,
+            _default_reason("reextract"),
+        )
+        return outcome
+
+    def _correct(
+        claim_id: str, user: SessionUser, change: CorrectionIn
+    ) -> tuple[dict[str, Any], Reextraction | None]:
         row = _claim_row(claim_id)
         if change.action not in ACTIONS:
             raise HTTPException(400, f"unknown action {change.action!r}; one of {ACTIONS}")
@@ -946,13 +956,16 @@ def create_app(
             user.username,
             change.reason or _default_reason(change.action),
         )
+        reread = None
         if change.action == "rotate":
-            return row.result
+            reread = _reread_turned(row, user, documents[change.doc_id], int(new or 0))
+            if not reread.replaced:
+                return row.result, reread
         result = reprocess(claim_id)
         if result["status"] == ClaimStatus.COMPLETE.value:
             # complete: it leaves the queue, and nobody holds it any more
             store.release_claim(claim_id, user.username)
-        return result
+        return result, reread
 
     def _flash_key(change: CorrectionIn) -> str:
         if change.action in ("edit", "confirm") and change.key in TABLE_COLUMNS:
@@ -963,7 +976,7 @@ def create_app(
         request: Request, claim_id: str, user: SessionUser, change: CorrectionIn
     ) -> Response:
         try:
-            result = _correct(claim_id, user, change)
+            result, reread = _correct(claim_id, user, change)
         except CorrectionError as exc:
             m = catalogue(user.language)
             label = m.field_label(exc.field or change.key)
@@ -976,7 +989,11 @@ def create_app(
             return _claim_page(request, user, _claim_row(claim_id), problem=problem, status=400)
         ref = quote(f"{change.doc_id}:{change.key}")
         flash = _flash_key(change)
-        if change.action != "rotate" and result["status"] == ClaimStatus.COMPLETE.value:
+        if reread is not None and reread.read:
+            flash = "rotate_replaced" if reread.replaced else "rotate_kept"
+        if (change.action != "rotate" or flash == "rotate_replaced") and result[
+            "status"
+        ] == ClaimStatus.COMPLETE.value:
             flash = "complete"
         return RedirectResponse(
             f"/claims/{quote(claim_id)}?saved={flash}&at={ref}", status_code=303
@@ -1032,8 +1049,11 @@ def create_app(
         """Edit or confirm a field (a table field takes a list of rows), change a document's
         type, rotate or reject a page; the claim is validated again at once and its new status
         returned. A value that fails its own check (an ID number's check digit) is refused."""
-        result = _correct(claim_id, user, change)
-        return {"status": result["status"], "issues": result["issues"]}
+        result, reread = _correct(claim_id, user, change)
+        answer: dict[str, Any] = {"status": result["status"], "issues": result["issues"]}
+        if reread is not None:
+            answer["reread"] = reread.model_dump(mode="json", exclude={"document"})
+        return answer
 
     def _decide(claim_id: str, user: SessionUser, decision: DecisionIn) -> Decision:
         row = _claim_row(claim_id)
@@ -1246,6 +1266,7 @@ DEFAULT_REASONS = {
     "doc_type": "document type corrected",
     "unreadable": "page unreadable: new photo requested from the claimant",
     "rotate": "page turned for reading",
+    "reextract": "page read again as turned",
 }
 
 

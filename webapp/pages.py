@@ -12,6 +12,7 @@ import hashlib
 import struct
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -118,3 +119,18 @@ def crop_png(data: bytes, box: tuple[float, float, float, float]) -> np.ndarray:
     if right - left < 4 or bottom - top < 4:
         raise IntakeError("the box is too small to read")
     return np.ascontiguousarray(image[top:bottom, left:right])
+
+
+def document_files(document: dict[str, Any]) -> list[tuple[str, list[int]]]:
+    """A result document's (file, pages): its own file, then files it runs on into."""
+    return [(document["file"], document["pages"]), *document.get("continued", {}).items()]
+
+
+def numbered_pages(document: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(file, page in file, page in document): a continuation file's pages count on after
+    the last page of the file before, as the extractor numbers them."""
+    numbered: list[tuple[str, int, int]] = []
+    for name, pages in document_files(document):
+        offset = numbered[-1][2] + 1 - pages[0] if numbered and pages else 0
+        numbered.extend((name, page, page + offset) for page in pages)
+    return numbered
