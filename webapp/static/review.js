@@ -346,6 +346,15 @@
     });
   });
 
+  // turning a page reads it again (OCR, a few seconds): say so, and do not send it twice
+  document.querySelectorAll("form.rotate").forEach((form) => {
+    form.addEventListener("submit", () => {
+      const viewer = form.closest(".document").querySelector(".viewer");
+      if (viewer) say(viewer, t("region_rotating"));
+      setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0);
+    });
+  });
+
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     const el = event.target;
