@@ -10,6 +10,9 @@ Actions:
 - `rotate`: the page is shown turned; recorded for the audit trail and for the viewer.
 - `reextract`: the turned page was read again; the document as read then replaces its fields
   (recorded by the review app with the document's new JSON in `new_value["document"]`).
+- `split`, `merge`: documents split or merged by the reviewer; `new_value["documents"]` holds
+  the resulting documents' JSON (replacing those ids, or added after the document), and
+  `new_value["removed"]` the ids merged away.
 - `decision`: the reviewer's decision on the whole claim (approve, return to the claimant with
   the documents to bring, reject), with its reason; it changes no field.
 
@@ -203,6 +206,24 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+RESTRUCTURE = ("split", "merge")
+
+
+def _restructure(documents: list[Document], after: Document, change: dict[str, Any]) -> None:
+    """Documents replaced by (or added as) their recorded JSON; merged-away ones removed."""
+    anchor = documents.index(after)
+    for data in change.get("documents", []):
+        fresh = document_from_json(data)
+        at = next((i for i, d in enumerate(documents) if d.id == fresh.id), None)
+        if at is None:
+            anchor += 1
+            documents.insert(anchor, fresh)
+        else:
+            documents[at] = fresh
+    removed = set(change.get("removed", []))
+    documents[:] = [d for d in documents if d.id not in removed]
+
+
 def apply_correction(documents: list[Document], correction: CorrectionRow) -> None:
     """Apply one audit-trail entry to the documents, in place."""
     document = next((d for d in documents if d.id == correction.doc_id), None)
@@ -241,6 +262,8 @@ def apply_correction(documents: list[Document], correction: CorrectionRow) -> No
             document.doc_type_confidence = fresh.doc_type_confidence
             document.record = fresh.record
             document.missing = fresh.missing
+    elif correction.action in RESTRUCTURE and isinstance(correction.new_value, dict):
+        _restructure(documents, document, correction.new_value)
     elif correction.action == "unreadable":
         flags = [*document.quality.flags, QualityFlag.MARKED_UNREADABLE]
         document.quality = document.quality.model_copy(update={"flags": flags})

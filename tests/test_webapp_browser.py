@@ -825,3 +825,54 @@ def test_the_page_viewer_zooms_inside_its_pane_at_phone_width(browser: Any, base
         page.screenshot(path="/tmp/shots/viewer_390.png", full_page=False)
     finally:
         context.close()
+
+
+def test_documents_are_merged_and_split_again_with_the_pages_split_off_read_again(
+    page: Any, base_url: str, runtime: Any
+) -> None:
+    _open_claim(page, base_url)
+    documents = runtime.store.get_result(CLAIM)["documents"]
+    front = next(d for d in documents if d["file"] == "01_id_front.jpg")
+    back = next(d for d in documents if d["file"] == "02_id_back.jpg")
+
+    def section(doc_id: str) -> Any:
+        return page.locator(
+            "section.document", has=page.locator(f".viewer[data-doc='{doc_id}']")
+        ).first
+
+    # the ID card's back, read as a document of its own, is merged into its front
+    section(front["id"]).locator("select[name=other]").select_option(back["id"])
+    section(front["id"]).locator("button.merge-button").click()
+    page.wait_for_url("**saved=merge*")
+    assert "材料已合并" in page.inner_text("#flash")
+    merged = runtime.store.get_result(CLAIM)["documents"]
+    assert back["id"] not in [d["id"] for d in merged]
+    one = next(d for d in merged if d["id"] == front["id"])
+    assert one["continued"] == {"02_id_back.jpg": [0]}
+    assert set(back["fields"]) <= set(one["fields"]), "the back's fields fill the front's"
+    assert section(front["id"]).locator("figure.page").count() == 2
+    assert "并入了" in page.locator("#audit tr[data-action='merge']").last.inner_text()
+
+    # split again from its second page: that page becomes a document, read again (OCR);
+    # a claim the merge left complete was released: take it again
+    take = page.locator("#take")
+    if take.count():
+        with page.expect_navigation():
+            take.click()
+    split = section(front["id"])
+    split.locator(".doc-actions").screenshot(path="/tmp/shots/split_merge_forms.png")
+    assert split.locator("select[name=page] option").count() == 1
+    split.locator("button.split-button").click()
+    page.wait_for_url("**saved=split*", timeout=120_000)
+    assert "材料已拆分" in page.inner_text("#flash")
+    after = runtime.store.get_result(CLAIM)["documents"]
+    first = next(d for d in after if d["id"] == front["id"])
+    assert "continued" not in first and first["pages"] == front["pages"]
+    created = next(d for d in after if d["file"] == "02_id_back.jpg")
+    assert created["id"] != back["id"], "a new id, never the merged-away one's"
+    assert created["doc_type"] == "id_card" and created["fields"], "read again"
+    assert [d["id"] for d in after].index(created["id"]) == [d["id"] for d in after].index(
+        first["id"]
+    ) + 1
+    assert "拆出了" in page.locator("#audit tr[data-action='split']").last.inner_text()
+    section(created["id"]).screenshot(path="/tmp/shots/split_off_document.png")

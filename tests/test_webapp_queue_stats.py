@@ -1,5 +1,6 @@
-"""The review queue's priority (submission deadline from the rules, waiting time, amount) and
-the statistics page, over HTTP against the real app, a real S3 server and a SQLite store.
+"""The review queue's priority (submission deadline from the rules, waiting time, amount), the
+statistics page and the review API's rules for region reading and merging, over HTTP against
+the real app, a real S3 server and a SQLite store.
 Reviewer changes go through the app's own correction API, so the audit trail is the real one."""
 
 from __future__ import annotations
@@ -287,3 +288,26 @@ def test_reading_a_region_needs_a_reviewer_the_csrf_token_and_a_page_of_the_clai
     assert client.post(url, json=traversal, headers=headers).status_code == 404
     outside = {**body, "box": [0.1, 0.1, 1.5, 0.2]}
     assert client.post(url, json=outside, headers=headers).status_code == 422
+
+
+def test_merging_needs_the_claim_held_and_two_different_documents_of_it(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    app, store = app_parts
+    client, csrf = _login(app, "quinn")
+    headers = {"X-CSRF-Token": csrf}
+    url = "/api/claims/Q-OVERDUE/documents/merge"
+    body = {"doc_id": "Q-OVERDUE.jpg#1", "other": "Q-OVERDUE.jpg#1"}
+    assert client.post(url, json=body, headers=headers).status_code == 409, "take it first"
+    assert client.post("/api/claims/Q-OVERDUE/take", headers=headers).status_code == 200
+    assert client.post(url, json=body, headers=headers).status_code == 400, "not into itself"
+    other = {**body, "other": "Q-TWO-LEFT.jpg#1"}
+    assert client.post(url, json=other, headers=headers).status_code == 400, "another claim's"
+    assert client.post(url, json=other).status_code == 403, "no CSRF token"
+    split = client.post(
+        "/api/claims/Q-OVERDUE/documents/split",
+        json={"doc_id": "Q-OVERDUE.jpg#1", "page": 1},
+        headers=headers,
+    )
+    assert split.status_code == 400, "a one-page document has nothing to split"
+    assert [c.action for c in store.corrections("Q-OVERDUE")] == []

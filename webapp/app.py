@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
@@ -59,6 +60,7 @@ from webapp.pages import numbered_pages as _numbered_pages
 from webapp.priority import deadline_of, priority_key
 from webapp.reextract import Reextraction, reextract
 from webapp.reread import RegionText, read_region
+from webapp.restructure import Restructure, merge, split
 from webapp.stats import Stats, compute
 from webapp.uploads import UploadError, Uploads
 
@@ -83,6 +85,8 @@ FLASH_KEYS = frozenset(
         "complete",
         "rotate_replaced",
         "rotate_kept",
+        "split",
+        "merge",
     }
 )
 SORTS = ("priority", "deadline", "age", "amount")
@@ -178,6 +182,24 @@ class RegionIn(BaseModel):
         Annotated[float, Field(ge=0, le=1)],
         Annotated[float, Field(ge=0, le=1)],
     ]
+
+
+class MergeIn(BaseModel):
+    """Merge `other` into `doc_id` (the pipeline cut one document in two)."""
+
+    doc_id: str = Field(max_length=300)
+    other: str = Field(max_length=300)
+    reason: str = Field("", max_length=500)
+
+
+class SplitIn(BaseModel):
+    """Split `doc_id` before its page `page`; the pages from it on become a document of type
+    `doc_type` (the same type when empty), read again with the OCR engine."""
+
+    doc_id: str = Field(max_length=300)
+    page: int = Field(ge=1, le=1000, description="page number in the document (as in bboxes)")
+    doc_type: DocType | None = None
+    reason: str = Field("", max_length=500)
 
 
 class CorrectionProblem(BaseModel):
@@ -1055,6 +1077,116 @@ def create_app(
             answer["reread"] = reread.model_dump(mode="json", exclude={"document"})
         return answer
 
+    def _held(claim_id: str, user: SessionUser) -> dict[str, dict[str, Any]]:
+        """The claim's documents by id, when the user holds the claim."""
+        row = _claim_row(claim_id)
+        if row.claimed_by != user.username:
+            raise PageError(409, "take the claim first to change it", "take_first")
+        return {d["id"]: d for d in row.result.get("documents", [])}
+
+    def _merge(claim_id: str, user: SessionUser, change: MergeIn) -> dict[str, Any]:
+        documents = _held(claim_id, user)
+        if change.doc_id not in documents or change.other not in documents:
+            raise PageError(400, "no such document in this claim", "status_400")
+        if change.doc_id == change.other:
+            raise PageError(400, "a document cannot be merged into itself", "status_400")
+        outcome = merge(documents[change.doc_id], documents[change.other])
+        store.add_correction(
+            claim_id,
+            change.doc_id,
+            "",
+            "merge",
+            {"documents": [change.doc_id, change.other]},
+            outcome.model_dump(mode="json"),
+            user.username,
+            change.reason.strip() or _default_reason("merge"),
+        )
+        return _revalidated(claim_id, user)
+
+    def _split(claim_id: str, user: SessionUser, change: SplitIn) -> dict[str, Any]:
+        documents = _held(claim_id, user)
+        document = documents.get(change.doc_id)
+        if document is None:
+            raise PageError(400, "no such document in this claim", "status_400")
+        doc_type = (change.doc_type or DocType(document["doc_type"])).value
+        used = set(documents)
+        for c in store.corrections(claim_id):
+            used.add(c.doc_id)
+            if c.action == "merge" and isinstance(c.new_value, dict):
+                used.update(str(i) for i in c.new_value.get("removed", []))
+        try:
+            first, second = split(document, change.page, doc_type, used)
+        except ValueError as exc:
+            raise PageError(400, str(exc), "split_pages") from exc
+        turn = _rotations(store.corrections(claim_id)).get(change.doc_id, 0)
+        reread = reextract(objects, settings, claim_id, second, turn)
+        if reread.document is not None:
+            second = {**reread.document, "doc_type": doc_type, "doc_type_confidence": 1.0}
+        outcome = Restructure(documents=[first, second], removed=[], created=second["id"])
+        store.add_correction(
+            claim_id,
+            change.doc_id,
+            "",
+            "split",
+            {"documents": [change.doc_id], "page": change.page},
+            outcome.model_dump(mode="json"),
+            user.username,
+            change.reason.strip() or _default_reason("split"),
+        )
+        return _revalidated(claim_id, user)
+
+    def _revalidated(claim_id: str, user: SessionUser) -> dict[str, Any]:
+        result = reprocess(claim_id)
+        if result["status"] == ClaimStatus.COMPLETE.value:
+            store.release_claim(claim_id, user.username)
+        return result
+
+    @app.post("/claims/{claim_id}/documents/merge", include_in_schema=False)
+    async def merge_form(request: Request, claim_id: str, user: Reviewer) -> Response:
+        form = await request.form()
+        check_csrf(user, str(form.get("csrf_token") or ""))
+        change = MergeIn(
+            doc_id=str(form.get("doc_id") or "")[:300],
+            other=str(form.get("other") or "")[:300],
+            reason=str(form.get("reason") or "")[:500],
+        )
+        await run_in_threadpool(_merge, claim_id, user, change)
+        return RedirectResponse(f"/claims/{quote(claim_id)}?saved=merge", status_code=303)
+
+    @app.post("/claims/{claim_id}/documents/split", include_in_schema=False)
+    async def split_form(request: Request, claim_id: str, user: Reviewer) -> Response:
+        form = await request.form()
+        check_csrf(user, str(form.get("csrf_token") or ""))
+        try:
+            change = SplitIn(
+                doc_id=str(form.get("doc_id") or "")[:300],
+                page=int(str(form.get("page") or "0")),
+                doc_type=DocType(str(form["doc_type"])) if form.get("doc_type") else None,
+                reason=str(form.get("reason") or "")[:500],
+            )
+        except ValueError as exc:
+            raise PageError(400, "bad split", "split_pages") from exc
+        await run_in_threadpool(_split, claim_id, user, change)
+        return RedirectResponse(f"/claims/{quote(claim_id)}?saved=split", status_code=303)
+
+    @app.post(
+        "/api/claims/{claim_id}/documents/merge", tags=["review"], dependencies=[Depends(api_csrf)]
+    )
+    def merge_api(claim_id: str, change: MergeIn, user: Reviewer) -> dict[str, Any]:
+        """Merge a document into another (pages run on, missing fields filled, table rows
+        appended); recorded in the audit trail, the claim validated again."""
+        result = _merge(claim_id, user, change)
+        return {"status": result["status"], "issues": result["issues"]}
+
+    @app.post(
+        "/api/claims/{claim_id}/documents/split", tags=["review"], dependencies=[Depends(api_csrf)]
+    )
+    def split_api(claim_id: str, change: SplitIn, user: Reviewer) -> dict[str, Any]:
+        """Split a document before a page; the pages from it on become a document of their own,
+        read again with the OCR engine; recorded in the audit trail, the claim validated again."""
+        result = _split(claim_id, user, change)
+        return {"status": result["status"], "issues": result["issues"]}
+
     def _decide(claim_id: str, user: SessionUser, decision: DecisionIn) -> Decision:
         row = _claim_row(claim_id)
         if row.claimed_by != user.username:
@@ -1267,6 +1399,8 @@ DEFAULT_REASONS = {
     "unreadable": "page unreadable: new photo requested from the claimant",
     "rotate": "page turned for reading",
     "reextract": "page read again as turned",
+    "split": "document split",
+    "merge": "documents merged",
 }
 
 
