@@ -170,6 +170,8 @@ def test_the_queue_puts_the_nearest_deadline_first_then_the_longest_waiting(
     assert by_id["Q-TWO-LEFT"]["days_left"] == 2
     assert by_id["Q-TWO-LEFT"]["due_date"] == (TODAY + timedelta(days=2)).isoformat()
     assert by_id["Q-OVERDUE"]["days_left"] == -20
+    assert by_id["Q-OVERDUE"]["submitted_late"] is True, "submitted today, due 20 days ago"
+    assert by_id["Q-TWO-LEFT"]["submitted_late"] is False
     assert by_id["Q-NO-DATE"]["days_left"] is None
     assert "Q-STRAIGHT" not in order, "complete claims are not in the queue"
 
@@ -181,7 +183,8 @@ def test_the_queue_puts_the_nearest_deadline_first_then_the_longest_waiting(
     page = client.get("/claims").text
     rows = re.findall(r'<tr data-claim="([^"]+)"', page)
     assert rows == order, "the page shows the API's order"
-    assert "剩余 2 天" in page and "已逾期 20 天" in page and "申报截止" in page
+    assert "剩余 2 天" in page and "申报期已过 20 天" in page and "申报截止" in page
+    assert page.count("逾期提交") == 1
     assert re.search(r'<option value="priority"\s+selected', page)
     counts = re.search(r'<ul class="counts" id="counts".*?</ul>', page, re.S)
     assert counts is not None and "<b>5</b>" in counts.group(0) and "<b>1</b>" in counts.group(0)

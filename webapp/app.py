@@ -157,7 +157,8 @@ class QueueEntry(BaseModel):
     decision: DecisionKind | None
     discharge_date: date | None = Field(None, description="as read from the documents")
     due_date: date | None = Field(None, description="submission deadline under the rules")
-    days_left: int | None = Field(None, description="days before the deadline; < 0 overdue")
+    days_left: int | None = Field(None, description="days before the deadline; < 0 past")
+    submitted_late: bool | None = Field(None, description="submitted after the deadline")
 
 
 class PageView(BaseModel):
@@ -385,6 +386,7 @@ def queue_entry(row: ClaimRow, corrections: list[CorrectionRow] | None = None) -
         discharge_date=deadline.discharge,
         due_date=deadline.due,
         days_left=deadline.days_left,
+        submitted_late=deadline.submitted_late,
     )
 
 

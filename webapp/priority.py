@@ -4,7 +4,9 @@ The deadline comes from the insured region's rules (`deadlines.submission_days_a
 plus `submission_grace_days`, or the end of the calendar year for special-disease outpatient
 care where the rules say so), counted from the discharge date read from the claim's documents
 (invoices first, then the discharge summary, then the expense list, as the validators do; an
-outpatient invoice's visit or issue date when nothing else is read).
+outpatient invoice's visit or issue date when nothing else is read). Days left is the time the
+claimant still has to bring documents if the claim is returned: once it is past, a claim
+submitted in time is not late, but returning it for more documents is no longer an option.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Deadline(BaseModel):
     discharge: date | None = None
     due: date | None = None
     days_left: int | None = None
+    submitted_late: bool | None = None
 
     @property
     def overdue(self) -> bool:
@@ -89,7 +92,13 @@ def deadline_of(manifest: dict[str, Any], result: dict[str, Any], today: date) -
     else:
         days = rules.submission_days_after_discharge + rules.submission_grace_days
         due = discharge + timedelta(days=days)
-    return Deadline(discharge=discharge, due=due, days_left=(due - today).days)
+    submitted = _as_date(manifest.get("submitted_on"))
+    return Deadline(
+        discharge=discharge,
+        due=due,
+        days_left=(due - today).days,
+        submitted_late=submitted > due if submitted else None,
+    )
 
 
 def priority_key(days_left: int | None, age_hours: float, amount: str | None) -> tuple[Any, ...]:
