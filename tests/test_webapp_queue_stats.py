@@ -6,12 +6,15 @@ Reviewer changes go through the app's own correction API, so the audit trail is 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from conftest import SAMPLE_DOCS
 from fastapi.testclient import TestClient
 
 from pipeline.s3server import EmbeddedS3
@@ -314,3 +317,50 @@ def test_merging_needs_the_claim_held_and_two_different_documents_of_it(
     )
     assert split.status_code == 400, "a one-page document has nothing to split"
     assert [c.action for c in store.corrections("Q-OVERDUE")] == []
+
+
+@pytest.mark.ocr
+def test_a_file_left_waiting_by_a_restarted_server_is_read_when_its_draft_is_next_seen(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    from webapp.uploads import DraftRow
+
+    app, store = app_parts
+    client, csrf = _login(app, "cora")
+    headers = {"X-CSRF-Token": csrf}
+    started = client.post(
+        "/api/uploads",
+        json={"claim_type": "referral", "care_type": "inpatient", "treatment_region": "上海市"},
+        headers=headers,
+    )
+    assert started.status_code == 200, started.text
+    claim_id = started.json()["claim_id"]
+    target = client.post(
+        f"/api/uploads/{claim_id}/files",
+        json={"slot": "id_card", "filename": "id.jpg"},
+        headers=headers,
+    ).json()
+    name = target["name"]
+    photo = SAMPLE_DOCS / "documents" / "photo" / "id_front_00.jpg"
+    assert httpx.put(target["url"], content=photo.read_bytes()).status_code == 200
+    with store.session() as session:  # judged usable, then the server stopped mid-read
+        row = session.get(DraftRow, claim_id)
+        assert row is not None
+        row.files = {
+            name: {
+                "slot": "id_card",
+                "verdict": {"usable": True, "flags": [], "advice": []},
+                "kind": {"state": "pending", "doc_types": [], "matches": None},
+            }
+        }
+    deadline = datetime.now(UTC) + timedelta(seconds=120)
+    while True:
+        state = client.get(f"/api/uploads/{claim_id}").json()
+        kind = state["files"][name]["kind"]
+        if kind["state"] != "pending" or datetime.now(UTC) > deadline:
+            break
+        assert not next(i for i in state["checklist"] if i["slot"] == "id_card")["done"]
+        time.sleep(0.5)
+    assert kind == {"state": "done", "doc_types": ["id_card"], "matches": True}
+    state = client.get(f"/api/uploads/{claim_id}").json()
+    assert next(i for i in state["checklist"] if i["slot"] == "id_card")["done"]

@@ -1281,6 +1281,7 @@ def create_app(
 
     def _draft_json(claim_id: str, user: SessionUser) -> dict[str, Any]:
         draft = uploads.draft(claim_id, user.username)
+        uploads.resume_checks(draft)
         return {
             "claim_id": draft.claim_id,
             "submitted": draft.submitted_at is not None,

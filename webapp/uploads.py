@@ -182,6 +182,7 @@ class Uploads:
         self.objects = objects
         self.settings = settings
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake-slot-check")
+        self._reading: dict[tuple[str, str], Future[SlotCheck]] = {}
         WebBase.metadata.create_all(store.engine)
 
     def start(self, owner: str, fields: dict[str, Any]) -> DraftRow:
@@ -261,7 +262,21 @@ class Uploads:
 
     def check_slot_later(self, claim_id: str, name: str, options: list[str]) -> Future[SlotCheck]:
         """Read the file once in the background and record whether it is one of `options`."""
-        return self._reader.submit(self._check_slot, claim_id, name, options)
+        job = self._reader.submit(self._check_slot, claim_id, name, options)
+        self._reading[(claim_id, name)] = job
+        job.add_done_callback(lambda _: self._reading.pop((claim_id, name), None))
+        return job
+
+    def resume_checks(self, draft: DraftRow) -> None:
+        """Files left waiting by a restarted server are queued again (never stuck pending)."""
+        items = self.checklist(draft)
+        for name, entry in draft.files.items():
+            check = slot_check(entry)
+            if check is None or check.state != "pending" or (draft.claim_id, name) in self._reading:
+                continue
+            slot = str(entry.get("slot", ""))
+            options = next((i["options"] for i in items if i["slot"] == slot), [slot])
+            self.check_slot_later(draft.claim_id, name, options)
 
     def _check_slot(self, claim_id: str, name: str, options: list[str]) -> SlotCheck:
         try:
