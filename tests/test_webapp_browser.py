@@ -807,6 +807,13 @@ def test_a_region_drawn_on_the_page_is_read_again_into_the_focused_field(
         "nothing is saved until the reviewer saves"
     )
 
+    # keyboard only: Alt+R in a field reads that field's own box again
+    field.fill("")
+    field.press("Alt+r")
+    page.wait_for_function("e => e.value !== ''", arg=field.element_handle(), timeout=60_000)
+    assert digits in re.sub(r"\D", "", field.input_value())
+    assert len(runtime.store.corrections(CLAIM)) == before
+
 
 def test_the_page_viewer_zooms_inside_its_pane_at_phone_width(browser: Any, base_url: str) -> None:
     context, page = _phone(browser)

@@ -346,6 +346,37 @@
     });
   });
 
+  // Alt+R in a field: read the field's own box again (the keyboard way to "read a region")
+  function shownBox(rect, turn) {
+    const x0 = parseFloat(rect.getAttribute("x"));
+    const y0 = parseFloat(rect.getAttribute("y"));
+    const x1 = x0 + parseFloat(rect.getAttribute("width"));
+    const y1 = y0 + parseFloat(rect.getAttribute("height"));
+    if (turn === 90) return [1 - y1, x0, 1 - y0, x1];
+    if (turn === 180) return [1 - x1, 1 - y1, 1 - x0, 1 - y0];
+    if (turn === 270) return [y0, 1 - x1, y1, 1 - x0];
+    return [x0, y0, x1, y1];
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (!event.altKey || (event.key !== "r" && event.key !== "R")) return;
+    const field = event.target;
+    if (!field.matches || !field.matches("input.value:not([disabled])")) return;
+    const form = field.closest("form");
+    const rect = form && document.querySelector(`rect.box[data-ref="${form.dataset.ref}"]`);
+    const figure = rect && rect.closest("figure.page");
+    const viewer = figure && figure.closest(".viewer");
+    if (!viewer) return;
+    event.preventDefault();
+    const pad = 0.006;
+    const box = shownBox(rect, parseInt(figure.dataset.turn || "0", 10));
+    target = field;
+    readRegion(viewer, figure, [
+      Math.max(0, box[0] - pad), Math.max(0, box[1] - pad),
+      Math.min(1, box[2] + pad), Math.min(1, box[3] + pad),
+    ]);
+  });
+
   // turning a page reads it again (OCR, a few seconds): say so, and do not send it twice
   document.querySelectorAll("form.rotate").forEach((form) => {
     form.addEventListener("submit", () => {
