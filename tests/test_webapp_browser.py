@@ -829,6 +829,17 @@ def test_the_page_viewer_zooms_inside_its_pane_at_phone_width(browser: Any, base
         assert page.evaluate(fits), "the zoomed page scrolls inside the viewer, not the phone"
         stage = invoice.locator(".viewer-stage")
         assert stage.evaluate("e => e.scrollWidth > e.clientWidth")
+        # a field far down the document: the viewer stays on screen above it, its box shown
+        field = invoice.locator("form.field[data-key='total_amount'] input.value")
+        field.scroll_into_view_if_needed()
+        field.click()
+        pane, seen = stage.bounding_box(), field.bounding_box()
+        assert pane["y"] >= -1 and pane["y"] + pane["height"] <= 844
+        assert seen["y"] >= pane["y"] + pane["height"] - 1, "the field is not under the viewer"
+        box = invoice.locator("rect.box[data-ref$='-total_amount']")
+        assert "active" in (box.get_attribute("class") or "")
+        shown = box.bounding_box()
+        assert pane["y"] - 1 <= shown["y"] <= pane["y"] + pane["height"]
         page.screenshot(path="/tmp/shots/viewer_390.png", full_page=False)
     finally:
         context.close()
