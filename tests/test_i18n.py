@@ -32,13 +32,21 @@ def codes_in_use() -> set[str]:
 
 
 def ui_keys_in_use() -> set[str]:
-    """m.t('key') in the templates, t("up_key") in upload.js."""
+    """m.t('key') in the templates, t("up_key") in upload.js, t("region_key") in review.js."""
     keys: set[str] = set()
     for path in (REPO / "webapp" / "templates").glob("*.html"):
         keys |= set(re.findall(r"m\.t\(['\"]([A-Za-z0-9_-]+)['\"][,)]", path.read_text()))
     script = (REPO / "webapp" / "static" / "upload.js").read_text()
     keys |= set(re.findall(r't\("(up_[a-z_]+)"', script))
+    review = (REPO / "webapp" / "static" / "review.js").read_text()
+    keys |= set(re.findall(r't\("(region_[a-z_]+)"', review))
     return keys
+
+
+def test_the_scripts_words_are_found_by_the_scan() -> None:
+    assert {"up_wrong_doc", "up_reading_kind", "region_filled", "region_rotating"} <= (
+        ui_keys_in_use()
+    )
 
 
 def test_the_code_scan_finds_the_validators_codes() -> None:
