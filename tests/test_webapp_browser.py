@@ -199,6 +199,10 @@ def test_pages_are_chinese_by_default_and_english_per_user(page: Any, base_url: 
     assert row.locator(".status").get_attribute("title") == "needs_review"
     counts = page.inner_text("#counts")
     assert "待审核" in counts and "材料齐全" in counts
+    deadline = row.locator("td.deadline")
+    assert re.search(r"剩余 \d+ 天|申报期已过 \d+ 天", deadline.inner_text()), "from the rules"
+    assert "出院 2026-03-15" in (deadline.get_attribute("title") or "")
+    page.screenshot(path="/tmp/shots/queue_desktop_populated.png", full_page=False)
 
     page.click("#lang-en")
     page.wait_for_url(f"{base_url}/claims*")
