@@ -93,7 +93,11 @@ def _fields(
     if "hospital_name" in RECORD_TYPES[segment.doc_type].model_fields:
         _hospital_fallback(segment.units, fields)
     if "has_seal" in RECORD_TYPES[segment.doc_type].model_fields:
-        fields["has_seal"] = _seal(segment.units, pages)
+        seal = _seal(segment.units, pages)
+        if seal is None:
+            missing["has_seal"] = "a grey copy or a text-layer PDF shows no red: look for the seal"
+        else:
+            fields["has_seal"] = seal
     if segment.doc_type is DocType.ID_CARD:
         _from_id_number(fields)
     if segment.doc_type is DocType.MEDICAL_INVOICE:
@@ -244,16 +248,19 @@ def _labelled(text: str, start: int) -> bool:
     return any(sep in text[:start] for sep in ":：")
 
 
-def _seal(units: list[Unit], pages: dict[tuple[str, int], Page]) -> ExtractedField[Any]:
+def _seal(units: list[Unit], pages: dict[tuple[str, int], Page]) -> ExtractedField[Any] | None:
+    """Whether the document bears a red seal (seen in colour, or its text read); None when
+    nobody could tell: no colour to look at and no seal text."""
     seen = [pages[(u.file, u.page)].red_seal for u in units]
     text_hit = next(
         (ln for u in units for ln in u.lines if any(s in normal(ln.text) for s in SEAL_TEXT)), None
     )
     value = any(s is True for s in seen) or text_hit is not None
-    looked = any(s is not None for s in seen) or text_hit is not None
+    if not value and all(s is None for s in seen):
+        return None
     return ExtractedField(
         value=value,
-        confidence=0.95 if looked else 0.5,
+        confidence=0.95,
         page=units[0].page,
         bbox=text_hit.bbox if text_hit else None,
         raw="red seal" if any(seen) else (text_hit.text if text_hit else ""),

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict
 
 from extractors.forms import ValueKind
+from pipeline.datafiles import load_yaml_model
 from pipeline.normalize import (
     ID_MASK,
     clean_digits,
@@ -185,11 +187,35 @@ def _sex(text: str) -> Parsed | Rejected:
     return Parsed(value, 1.0) if value else Rejected(f"{text!r} is not 男 or 女")
 
 
+ETHNICITIES_FILE = Path(__file__).resolve().parent.parent / "pipeline" / "data" / "ethnicities.yaml"
+UNLISTED_FIT = 0.7  # not one of the 56 groups as the card prints them: a reviewer looks
+
+
+class Ethnicities(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    groups: frozenset[str]
+    traditional: dict[str, str]
+
+
+class EthnicitiesFileError(ValueError):
+    """The ethnicities file does not load: the message names the file and the key."""
+
+
+@lru_cache(maxsize=1)
+def ethnicities() -> Ethnicities:
+    return load_yaml_model(ETHNICITIES_FILE, Ethnicities, EthnicitiesFileError)
+
+
 def _ethnicity(text: str) -> Parsed | Rejected:
     value = normalize_ethnicity(re.sub(rf"[^{_CJK}]", "", text))
     if not value or len(value) > 6:
         return Rejected(f"{text!r} is not an ethnicity")
-    return Parsed(value, 1.0)
+    known = ethnicities()
+    simplified = "".join(known.traditional.get(c, c) for c in value)
+    if simplified in known.groups:
+        return Parsed(simplified, 1.0 if simplified == value else 0.95)
+    return Parsed(value, UNLISTED_FIT)
 
 
 _CITY = re.compile(rf"(?:[{_CJK}]{{2,7}}?(?:省|自治区))?[{_CJK}]{{2,7}}?(?:市|自治州|地区|盟)")

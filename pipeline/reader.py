@@ -12,7 +12,15 @@ import numpy.typing as npt
 
 from pipeline.imaging import prepare_page
 from pipeline.inputs import IMAGE_TYPES, PDF_TYPE, iter_image_frames, sniff
-from pipeline.models import BBox, OcrLine, Page, PageQuality, PageSource, ReadResult
+from pipeline.models import (
+    BBox,
+    OcrLine,
+    Page,
+    PageQuality,
+    PageSource,
+    QualityFlag,
+    ReadResult,
+)
 from pipeline.ocr import OcrEngine, get_engine
 from pipeline.pdf import iter_pdf_pages
 from pipeline.seal import red_seal_boxes, without_red_ink
@@ -21,7 +29,7 @@ from pipeline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 REREAD_MIN_CONFIDENCE = 0.8  # a poorer second reading never replaces the first
-READ_VERSION = 9  # bump when image preparation or OCR changes what a page reads as
+READ_VERSION = 10  # bump when image preparation or OCR changes what a page reads as
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +78,8 @@ def ocr_page(page_image: PageImage, engine: OcrEngine) -> Page:
         height=height,
         source=PageSource.OCR,
         quality=page_image.quality,
-        red_seal=bool(seals),
+        # a grey scan shows no red: whether it bears a seal was not seen, not seen to be absent
+        red_seal=None if QualityFlag.GRAYSCALE_COPY in page_image.quality.flags else bool(seals),
         lines=lines,
     )
 
