@@ -29,6 +29,7 @@ from pipeline.reader import read_file
 from pipeline.settings import Settings, get_settings
 from pipeline.storage import UnsafeKeyError
 from pipeline.store import ClaimStore
+from validators.consistency import resolve_agent_cards
 from validators.duplicates import invoice_keys
 from validators.rules import rules_for_region
 from validators.validate import Outcome, validate
@@ -120,10 +121,12 @@ def content_hash(folder: Path) -> str:
 
 def assemble_bundle(manifest: ClaimManifest, outcomes: list[FileOutcome]) -> ClaimBundle:
     """The claim's documents, found over all its readable files in upload order."""
-    bundle = ClaimBundle(manifest=manifest)
-    bundle.documents = extract_claim_documents([o.read for o in outcomes if o.read is not None])
-    bundle.file_problems = [o.problem for o in outcomes if o.problem is not None]
-    return bundle
+    bundle = ClaimBundle(
+        manifest=manifest,
+        documents=extract_claim_documents([o.read for o in outcomes if o.read is not None]),
+        file_problems=[o.problem for o in outcomes if o.problem is not None],
+    )
+    return resolve_agent_cards(bundle)
 
 
 def claim_result(

@@ -39,6 +39,7 @@ from pipeline.normalize import id_checksum_valid, is_masked_id_number
 from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField, Record
 from pipeline.store import ClaimStore, CorrectionRow
 from pipeline.wording import with_article
+from validators.consistency import resolve_agent_cards
 from validators.duplicates import invoice_keys
 
 log = logging.getLogger(__name__)
@@ -296,11 +297,13 @@ def revalidate(store: ClaimStore, claim_id: str) -> tuple[dict[str, Any], dict[s
     documents = [document_from_json(d) for d in stored.get("documents", [])]
     for correction in store.corrections(claim_id):
         apply_correction(documents, correction)
-    bundle = ClaimBundle(
-        manifest=ClaimManifest.parse_data(row.manifest),
-        documents=documents,
-        file_problems=[FileProblem.model_validate(p) for p in stored.get("file_problems", [])],
-        confirmed_fields=store.confirmed_fields(claim_id),
+    bundle = resolve_agent_cards(
+        ClaimBundle(
+            manifest=ClaimManifest.parse_data(row.manifest),
+            documents=documents,
+            file_problems=[FileProblem.model_validate(p) for p in stored.get("file_problems", [])],
+            confirmed_fields=store.confirmed_fields(claim_id),
+        )
     )
     outcome, reimbursement = evaluate_bundle(bundle, store)
     result = claim_result(bundle, outcome, reimbursement)

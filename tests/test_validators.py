@@ -17,6 +17,7 @@ from pipeline.records import (
     ExpenseLine,
     ExtractedField,
 )
+from validators.consistency import resolve_agent_cards
 from validators.rules import RulesFileError, load_rules, rules_for_region
 from validators.validate import validate
 
@@ -278,6 +279,19 @@ def test_agent_id_card_is_told_apart_from_the_patients() -> None:
     assert status is ClaimStatus.COMPLETE, codes
     status, codes, missing = run(complete_documents(), by_agent=True)
     assert missing == ["agent_id_card"]
+
+
+def test_validation_leaves_the_bundle_it_checks_as_it_was() -> None:
+    documents = complete_documents() + [
+        doc(DocType.ID_CARD, 2, name="王五", id_number="110105199001011232", sex="男")
+    ]
+    bundle = ClaimBundle(manifest=manifest(by_agent=True), documents=documents)
+    before = bundle.model_dump()
+    assert validate(bundle, RULES).status is ClaimStatus.COMPLETE
+    assert bundle.model_dump() == before
+    resolved = resolve_agent_cards(bundle)
+    assert [d.doc_type for d in resolved.documents].count(DocType.AGENT_ID_CARD) == 1
+    assert bundle.model_dump() == before
 
 
 def test_manifest_with_unknown_key_or_type_is_refused_with_the_reason(tmp_path: Path) -> None:

@@ -342,14 +342,20 @@ def check_deadlines(bundle: ClaimBundle, rules: Rules) -> list[ValidationIssue]:
     return issues
 
 
-def resolve_agent_cards(bundle: ClaimBundle) -> None:
-    """With an agent, the ID card whose name is not the patient's is the agent's card."""
+def resolve_agent_cards(bundle: ClaimBundle) -> ClaimBundle:
+    """With an agent, the ID card whose name is not the patient's is the agent's card: the
+    bundle with those cards retyped (a new bundle; the one given is left as it is)."""
     cards = patient_id_cards(bundle)
     if not bundle.manifest.by_agent or len(cards) < 2:
-        return
+        return bundle
     payers = {value_of(d, "payer_name") for d in bundle.of_type(DocType.MEDICAL_INVOICE.value)} - {
         None
     }
-    for card in cards:
-        if payers and value_of(card, "name") not in payers:
-            card.doc_type = DocType.AGENT_ID_CARD
+    agents = {id(c) for c in cards if payers and value_of(c, "name") not in payers}
+    if not agents:
+        return bundle
+    documents = [
+        d.model_copy(update={"doc_type": DocType.AGENT_ID_CARD}) if id(d) in agents else d
+        for d in bundle.documents
+    ]
+    return bundle.model_copy(update={"documents": documents})

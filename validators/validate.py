@@ -53,7 +53,7 @@ class Outcome:
 
 def validate(bundle: ClaimBundle, rules: Rules, registry: InvoiceRegistry | None = None) -> Outcome:
     """Every issue on the claim, the documents it lacks, and the resulting status."""
-    resolve_agent_cards(bundle)
+    bundle = resolve_agent_cards(bundle)  # a copy: validation never changes what it checks
     issues: list[ValidationIssue] = []
     for check in (*CHECKS, duplicate_check(registry)):
         issues.extend(check(bundle, rules))
