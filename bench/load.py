@@ -254,7 +254,7 @@ def integrity(runtime: Any, claim_ids: list[str]) -> dict[str, int]:
     """Lost claims (no stored or published result) and duplicated rows, from the store and S3."""
     from sqlalchemy import func, select
 
-    from pipeline.store import CalculationRow, ClaimRow, StatusHistoryRow
+    from infra.store import CalculationRow, ClaimRow, StatusHistoryRow
 
     published = {
         key.split("/")[1]
@@ -306,7 +306,7 @@ def run(count: int, photo_share: float, ocr_workers: int) -> int:
         configure_prefect(settings)
         from flows.pipeline_run import upload_claim_folder
         from flows.prefect_flows import Runtime, process_pending
-        from pipeline.s3server import EmbeddedS3
+        from infra.s3server import EmbeddedS3
 
         with RssSampler() as rss, EmbeddedS3(state / "s3", settings=settings) as server:
             runtime = Runtime.install(Runtime(settings, endpoint=server.endpoint))

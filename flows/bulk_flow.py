@@ -33,12 +33,7 @@ from extractors.extract import extract_documents
 from flows.bulk import ClaimGroup, group_by_claimant, write_group_pdf
 from flows.prefect_env import configure_prefect, prefect_server_errors
 from flows.prefect_flows import RETRY, Runtime
-from pipeline.errors import IntakeError, UnsupportedFileError
-from pipeline.inputs import PDF_TYPE, sniff
-from pipeline.models import Page, ReadResult
-from pipeline.pdf import _open_pdf, _open_plumber, _refuse_active_content
-from pipeline.settings import Settings
-from pipeline.storage import (
+from infra.storage import (
     CLAIMS,
     MANIFEST,
     QUARANTINE,
@@ -52,6 +47,11 @@ from pipeline.storage import (
     validate_key,
     validate_key_part,
 )
+from pipeline.errors import IntakeError, UnsupportedFileError
+from pipeline.inputs import PDF_TYPE, sniff
+from pipeline.models import Page, ReadResult
+from pipeline.pdf import _open_pdf, _open_plumber, _refuse_active_content
+from pipeline.settings import Settings
 
 configure_prefect()  # only checks: flows.prefect_flows (imported above) has set them
 

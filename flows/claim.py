@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from extractors.extract import extract_claim_documents
+from infra.storage import UnsafeKeyError
+from infra.store import ClaimStore
 from pipeline.bundle import (
     ClaimBundle,
     ClaimManifest,
@@ -27,8 +29,6 @@ from pipeline.models import ReadResult
 from pipeline.ocr import OcrEngine
 from pipeline.reader import read_file
 from pipeline.settings import Settings, get_settings
-from pipeline.storage import UnsafeKeyError
-from pipeline.store import ClaimStore
 from validators.consistency import resolve_agent_cards
 from validators.duplicates import invoice_keys
 from validators.rules import rules_for_region

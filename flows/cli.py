@@ -65,7 +65,7 @@ def servers_or_exit() -> Iterator[None]:
     """A server that cannot start (the embedded S3 server: folder in use, binary missing, no
     answer; Prefect's local server: no answer) ends the command with one sentence saying what
     happened and what to do, and exit status 2, not a traceback."""
-    from pipeline.s3server import EmbeddedS3Error
+    from infra.s3server import EmbeddedS3Error
 
     try:
         yield
@@ -374,8 +374,8 @@ def claim(
     infrastructure (OCR engine, database) fails.
     """
     from flows.claim import process_claim_folder
+    from infra.store import ClaimStore
     from pipeline.bundle import ManifestError
-    from pipeline.store import ClaimStore
 
     if not folder.is_dir():
         raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
 from pipeline.settings import Settings
 
 

@@ -35,16 +35,16 @@ from flows.claim import (
 from flows.prefect_env import configure_prefect
 from flows.review import revalidate
 from flows.workers import OcrPool
-from pipeline.bundle import ClaimManifest, ManifestError
-from pipeline.logs import setup_logging
-from pipeline.settings import Settings, get_settings
-from pipeline.storage import (
+from infra.storage import (
     ObjectNotFoundError,
     ObjectStore,
     StorageUnavailableError,
     UnsafeKeyError,
 )
-from pipeline.store import ClaimStore
+from infra.store import ClaimStore
+from pipeline.bundle import ClaimManifest, ManifestError
+from pipeline.logs import setup_logging
+from pipeline.settings import Settings, get_settings
 from validators.duplicates import invoice_keys
 
 # Prefect reads its settings when imported: set them first (or check them, when an entry

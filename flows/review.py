@@ -32,12 +32,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from flows.claim import claim_result, evaluate_bundle
+from infra.store import ClaimStore, CorrectionRow
 from pipeline.bundle import ClaimBundle, ClaimManifest, FileProblem
 from pipeline.errors import IntakeError
 from pipeline.models import BBox, PageQuality, QualityFlag
 from pipeline.normalize import id_checksum_valid, is_masked_id_number
 from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField, Record
-from pipeline.store import ClaimStore, CorrectionRow
 from pipeline.wording import with_article
 from validators.consistency import resolve_agent_cards
 from validators.duplicates import invoice_keys

@@ -105,7 +105,7 @@ def prefect_engine(settings: Settings) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[Any]:
     """A real S3 server (SeaweedFS `weed mini`) for the whole session."""
-    from pipeline.s3server import EmbeddedS3
+    from infra.s3server import EmbeddedS3
 
     server = EmbeddedS3(
         tmp_path_factory.mktemp("s3"), settings.s3_access_key, settings.s3_secret_key

@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from conftest import SAMPLE_DOCS, flows_runtime
 
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
 from pipeline.settings import Settings
 
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]

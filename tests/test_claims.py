@@ -14,9 +14,9 @@ import pytest
 from conftest import SAMPLE_DOCS
 
 from flows.claim import process_claim_folder
+from infra.store import CalculationRow, ClaimStore
 from pipeline.ocr import OcrEngine
 from pipeline.settings import Settings
-from pipeline.store import CalculationRow, ClaimStore
 
 pytestmark = pytest.mark.ocr
 

@@ -29,7 +29,7 @@ import pytest
 from conftest import REPO
 
 from flows.prefect_env import prefect_environment
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
 from pipeline.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -176,7 +176,7 @@ def cluster(
         "INTAKE_DATABASE_URL": str(local.database_url),
         "INTAKE_OCR_WORKERS": "1",
     }
-    from pipeline.store import ClaimStore
+    from infra.store import ClaimStore
 
     Path(env["PREFECT_HOME"]).mkdir(parents=True)  # the server's SQLite database goes there
     # the schema, before two workers' first runs race to create it
@@ -251,8 +251,8 @@ def test_two_workers_share_a_batch_and_every_claim_is_stored_once(
     from prefect.client.schemas.filters import WorkerFilter, WorkerFilterStatus
 
     from flows.pipeline_run import upload_claim_folder
-    from pipeline.storage import ObjectStore
-    from pipeline.store import CalculationRow, ClaimRow, ClaimStore, StatusHistoryRow
+    from infra.storage import ObjectStore
+    from infra.store import CalculationRow, ClaimRow, ClaimStore, StatusHistoryRow
 
     objects = ObjectStore(cluster.settings)
     objects.ensure_bucket()

@@ -33,9 +33,9 @@ from sqlalchemy import func, select
 from test_distributed import fresh_database, text_claims, wait_until
 
 from flows.pipeline_run import upload_claim_folder
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
+from infra.store import CalculationRow, ClaimRow, StatusHistoryRow
 from pipeline.settings import Settings
-from pipeline.store import CalculationRow, ClaimRow, StatusHistoryRow
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -196,7 +196,7 @@ def test_a_batch_completes_when_s3_stops_mid_batch_and_comes_back(
         s3.start()
 
     runtime.on_claim_done, fault = once_after_first_claim(outage)
-    with captured("pipeline.storage") as storage, captured("prefect.task_runs") as tasks:
+    with captured("infra.storage") as storage, captured("prefect.task_runs") as tasks:
         statuses = process_pending()
     fault["thread"].join(60)
     assert s3.running and s3.endpoint == endpoint
@@ -222,7 +222,7 @@ def test_a_batch_completes_when_s3_is_slow_and_hangs_past_the_read_timeout(
             proxy.stalled.clear()
 
         runtime.on_claim_done, fault = once_after_first_claim(hang)
-        with captured("pipeline.storage") as storage:
+        with captured("infra.storage") as storage:
             statuses = process_pending()
         fault["thread"].join(60)
         assert storage.seen("timed out") or storage.seen("Timeout")  # the hang was felt
@@ -341,7 +341,7 @@ def full_temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[F
         if disk.mounted:
             disk.filler = _fill(path)
         else:  # fault injection: the download into the temp dir meets a full disk
-            from pipeline.storage import ObjectStore
+            from infra.storage import ObjectStore
 
             original = ObjectStore.get_file
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import SAMPLE_DOCS, flows_runtime
 
 from flows.pipeline_run import upload_claim_folder
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
+from infra.store import CalculationRow, StatusHistoryRow
 from pipeline.settings import Settings
-from pipeline.store import CalculationRow, StatusHistoryRow
 
 pytestmark = pytest.mark.ocr
 

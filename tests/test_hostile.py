@@ -30,15 +30,15 @@ from typing import Any
 import pytest
 from hostile import HostileCase, Outcome, generate, valid_manifest
 
-from pipeline.errors import IntakeError
-from pipeline.s3server import EmbeddedS3
-from pipeline.settings import get_settings
-from pipeline.storage import (
+from infra.s3server import EmbeddedS3
+from infra.storage import (
     ObjectStore,
     UnsafeKeyError,
     UploadExistsError,
     validate_key,
 )
+from pipeline.errors import IntakeError
+from pipeline.settings import get_settings
 
 pytestmark = pytest.mark.ocr
 

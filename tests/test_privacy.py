@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import SAMPLE_DOCS
 
+from infra.s3server import EmbeddedS3
 from pipeline.privacy import (
     IdNumberMaskingFilter,
     install_log_masking,
@@ -21,7 +22,6 @@ from pipeline.privacy import (
     mask_id_numbers,
     mask_name,
 )
-from pipeline.s3server import EmbeddedS3
 from pipeline.settings import get_settings
 
 ID_NUMBER = "370602196811159696"

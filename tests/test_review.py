@@ -18,10 +18,10 @@ from flows.review import (
     parse_field_value,
     parse_table_value,
 )
+from infra.store import CorrectionRow
 from pipeline.models import QualityFlag
 from pipeline.reader import read_file
 from pipeline.records import DocType, Document
-from pipeline.store import CorrectionRow
 
 PDFS = sorted((SAMPLE_DOCS / "documents" / "pdf").glob("*.pdf"))
 

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.s3server import EmbeddedS3, EmbeddedS3Error, port_free
-from pipeline.settings import Settings
-from pipeline.storage import (
+from infra.s3server import EmbeddedS3, EmbeddedS3Error, port_free
+from infra.storage import (
     ObjectNotFoundError,
     ObjectStore,
     StorageAccessDenied,
@@ -27,6 +26,7 @@ from pipeline.storage import (
     validate_key,
     validate_key_part,
 )
+from pipeline.settings import Settings
 
 # -- fixtures -----------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from pipeline.store import CalculationRow, ClaimStore, FieldRow, InvoiceKeyRow, StatusHistoryRow
+from infra.store import CalculationRow, ClaimStore, FieldRow, InvoiceKeyRow, StatusHistoryRow
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

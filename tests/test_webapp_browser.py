@@ -22,9 +22,9 @@ import pytest
 from conftest import REPO, SAMPLE_DOCS, flows_runtime
 
 from flows.pipeline_run import upload_claim_folder
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
+from infra.store import CalculationRow
 from pipeline.settings import Settings
-from pipeline.store import CalculationRow
 from webapp.accounts import Role
 
 pytestmark = pytest.mark.ocr

@@ -17,10 +17,10 @@ import pytest
 from conftest import SAMPLE_DOCS
 from fastapi.testclient import TestClient
 
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
+from infra.storage import ObjectStore
+from infra.store import ClaimRow, ClaimStore
 from pipeline.settings import Settings
-from pipeline.storage import ObjectStore
-from pipeline.store import ClaimRow, ClaimStore
 from webapp.accounts import Role
 from webapp.app import create_app
 from webapp.stats import iso_week

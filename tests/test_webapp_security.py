@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.s3server import EmbeddedS3
+from infra.s3server import EmbeddedS3
+from infra.storage import ObjectStore
+from infra.store import ClaimStore
 from pipeline.settings import Settings
-from pipeline.storage import ObjectStore
-from pipeline.store import ClaimStore
 from webapp.accounts import Role
 from webapp.app import create_app
 

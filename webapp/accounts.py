@@ -23,8 +23,8 @@ from sqlalchemy import DateTime, String, delete, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from flows.i18n import DEFAULT_LANGUAGE, Language
+from infra.store import ClaimStore
 from pipeline.errors import IntakeError
-from pipeline.store import ClaimStore
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME_PATTERN = "^[a-z][a-z0-9_.-]{1,31}$"

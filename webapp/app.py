@@ -45,13 +45,13 @@ from flows.review import (
     parse_field_value,
     parse_table_value,
 )
+from infra.storage import ObjectStore, StorageUnavailableError, UnsafeKeyError, validate_key_part
+from infra.store import ClaimRow, ClaimStore, CorrectionRow
 from pipeline.bundle import CareType, ClaimStatus, ClaimType, ManifestError
 from pipeline.errors import IntakeError
 from pipeline.privacy import mask_id_number, mask_name
 from pipeline.records import RECORD_TYPES, DocType
 from pipeline.settings import Settings
-from pipeline.storage import ObjectStore, StorageUnavailableError, UnsafeKeyError, validate_key_part
-from pipeline.store import ClaimRow, ClaimStore, CorrectionRow
 from pipeline.wording import with_article
 from webapp.accounts import Accounts, LoginLimiter, Role, SessionUser
 from webapp.pages import crop_png, page_png, png_size, turned_png

@@ -53,7 +53,7 @@ def users_add(
     ] = False,
 ) -> None:
     """Create a review-app account (the password is asked for, or read with --password-stdin)."""
-    from pipeline.store import ClaimStore
+    from infra.store import ClaimStore
     from webapp.accounts import Accounts, Role
 
     if role not in {r.value for r in Role}:
@@ -77,7 +77,7 @@ def users_add(
 @users_app.command("list")
 def users_list() -> None:
     """Print every account and its role."""
-    from pipeline.store import ClaimStore
+    from infra.store import ClaimStore
     from webapp.accounts import Accounts
 
     for name, role in Accounts(ClaimStore(get_settings().store_url())).users():

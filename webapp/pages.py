@@ -17,10 +17,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from infra.storage import ObjectStore, upload_key
 from pipeline.errors import IntakeError
 from pipeline.reader import PageImage, iter_page_images
 from pipeline.settings import Settings
-from pipeline.storage import ObjectStore, upload_key
 
 VIEW_WIDTH = 1100
 TURNS = {

@@ -20,13 +20,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from extractors.extract import extract_claim_documents, extract_documents
+from infra.storage import ObjectStore, upload_key
 from pipeline.inputs import sniff
 from pipeline.models import Page, ReadResult
 from pipeline.ocr.registry import get_engine
 from pipeline.reader import PageImage, iter_page_images, ocr_page
 from pipeline.records import DocType, Document
 from pipeline.settings import Settings
-from pipeline.storage import ObjectStore, upload_key
 from webapp.pages import TURNS, document_files
 from webapp.reread import OCR_LOCK
 

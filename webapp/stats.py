@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flows.review import DECISION
-from pipeline.store import ClaimRow, CorrectionRow
+from infra.store import ClaimRow, CorrectionRow
 
 FIELD_ACTIONS = ("edit", "confirm")
 

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from extractors.extract import extract_documents
 from flows.claim import MANIFEST
+from infra.storage import ObjectStore, upload_key, validate_key_part
+from infra.store import ClaimStore
 from pipeline.bundle import CareType, ClaimBundle, ClaimManifest, ClaimType
 from pipeline.errors import IntakeError
 from pipeline.models import QualityFlag
@@ -39,8 +41,6 @@ from pipeline.ocr.registry import get_engine
 from pipeline.reader import PageImage, iter_page_images, read_file
 from pipeline.records import DocType
 from pipeline.settings import Settings
-from pipeline.storage import ObjectStore, upload_key, validate_key_part
-from pipeline.store import ClaimStore
 from validators.completeness import NAMES, requirements
 from validators.rules import rules_for_region
 from webapp.accounts import WebBase

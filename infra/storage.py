@@ -315,7 +315,7 @@ class ObjectStore:
         if not configured:
             raise ValueError(
                 "no S3 endpoint: set INTAKE_S3_ENDPOINT, or start the embedded server "
-                "(pipeline.s3server.EmbeddedS3) and pass its endpoint"
+                "(infra.s3server.EmbeddedS3) and pass its endpoint"
             )
         self.endpoint, self.secure = parse_endpoint(configured, settings.s3_secure)
         self.bucket = settings.s3_bucket
