@@ -58,7 +58,7 @@ def test_a_mixed_pdf_uses_text_where_it_has_it_and_ocr_elsewhere(
     assert "0012345678" in _texts([ln.text for ln in second.lines])
 
 
-def test_a_red_seal_is_noticed(tmp_path: Path, rapid_engine: OcrEngine) -> None:
+def test_a_red_seal_is_noticed_and_a_grey_copy_leaves_it_open(tmp_path: Path, rapid_engine: OcrEngine) -> None:
     page = render_page()
     path = tmp_path / "sealed.png"
     array = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
@@ -66,6 +66,11 @@ def test_a_red_seal_is_noticed(tmp_path: Path, rapid_engine: OcrEngine) -> None:
     cv2.putText(array, "SEAL", (800, 1320), cv2.FONT_HERSHEY_SIMPLEX, 2, (30, 30, 220), 6)
     Image.fromarray(cv2.cvtColor(array, cv2.COLOR_BGR2RGB)).save(path)
     assert read_file(path, engine=rapid_engine).pages[0].red_seal is True
-    plain = tmp_path / "plain.png"
-    page.save(plain)
-    assert read_file(plain, engine=rapid_engine).pages[0].red_seal is False
+    coloured = tmp_path / "blue_form.png"
+    array = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
+    cv2.rectangle(array, (0, 0), (array.shape[1], 260), (200, 120, 40), -1)  # a blue form head
+    Image.fromarray(cv2.cvtColor(array, cv2.COLOR_BGR2RGB)).save(coloured)
+    assert read_file(coloured, engine=rapid_engine).pages[0].red_seal is False
+    grey = tmp_path / "grey_copy.png"
+    page.save(grey)  # a grey copy shows no red: whether it bears a seal was not seen
+    assert read_file(grey, engine=rapid_engine).pages[0].red_seal is None
