@@ -58,7 +58,9 @@ def test_a_mixed_pdf_uses_text_where_it_has_it_and_ocr_elsewhere(
     assert "0012345678" in _texts([ln.text for ln in second.lines])
 
 
-def test_a_red_seal_is_noticed_and_a_grey_copy_leaves_it_open(tmp_path: Path, rapid_engine: OcrEngine) -> None:
+def test_a_red_seal_is_noticed_and_a_grey_copy_leaves_it_open(
+    tmp_path: Path, rapid_engine: OcrEngine
+) -> None:
     page = render_page()
     path = tmp_path / "sealed.png"
     array = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
