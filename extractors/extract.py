@@ -14,7 +14,7 @@ from extractors.segment import Segment, Unit, segment_files
 from extractors.tables import group_rows, read_expense_table, read_invoice_items
 from pipeline.models import BBox, OcrLine, Page, PageQuality, QualityFlag, ReadResult
 from pipeline.normalize import id_birth_date, id_checksum_valid, id_sex, parse_date
-from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField
+from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField, number_pages
 
 HOSPITAL = re.compile(r"[\u3400-\u9fff（）()]{2,30}?(?:医院|卫生院|医疗中心|卫生服务中心)")
 SEAL_TEXT = ("专用章", "公章", "病案章")
@@ -137,13 +137,9 @@ def _from_id_number(fields: dict[str, ExtractedField[Any]]) -> None:
 def _document_pages(segment: Segment) -> list[tuple[int, Unit]]:
     """Each unit with its page number in the document: a continuation file's pages count on
     after the last page of the file before (so each page keeps its own 本页小计)."""
-    numbered: list[tuple[int, Unit]] = []
-    offset, file = 0, segment.file
-    for unit in segment.units:
-        if unit.file != file:
-            offset, file = numbered[-1][0] + 1 - unit.page, unit.file
-        numbered.append((unit.page + offset, unit))
-    return numbered
+    parts = [(segment.file, segment.pages), *segment.continued().items()]
+    number = {(name, page): n for name, page, n in number_pages(parts)}
+    return [(number[(unit.file, unit.page)], unit) for unit in segment.units]
 
 
 def _invoice_items(

@@ -263,6 +263,17 @@ RECORD_TYPES: dict[DocType, type[Record]] = {
 }
 
 
+def number_pages(parts: list[tuple[str, list[int]]]) -> list[tuple[str, int, int]]:
+    """(file, page in file, page in document) for a document standing on `parts` (file,
+    pages): a later file's pages count on after the last page of the file before. The one
+    numbering both the extractor (bbox pages, 本页小计 per page) and the review page use."""
+    numbered: list[tuple[str, int, int]] = []
+    for name, pages in parts:
+        offset = numbered[-1][2] + 1 - pages[0] if numbered and pages else 0
+        numbered.extend((name, page, page + offset) for page in pages)
+    return numbered
+
+
 class Document(BaseModel):
     """One document found in an input file: which pages, what type, what it says."""
 

@@ -20,6 +20,7 @@ import numpy as np
 from infra.storage import ObjectStore, upload_key
 from pipeline.errors import IntakeError
 from pipeline.reader import PageImage, iter_page_images
+from pipeline.records import number_pages
 from pipeline.settings import Settings
 
 VIEW_WIDTH = 1100
@@ -129,8 +130,4 @@ def document_files(document: dict[str, Any]) -> list[tuple[str, list[int]]]:
 def numbered_pages(document: dict[str, Any]) -> list[tuple[str, int, int]]:
     """(file, page in file, page in document): a continuation file's pages count on after
     the last page of the file before, as the extractor numbers them."""
-    numbered: list[tuple[str, int, int]] = []
-    for name, pages in document_files(document):
-        offset = numbered[-1][2] + 1 - pages[0] if numbered and pages else 0
-        numbered.extend((name, page, page + offset) for page in pages)
-    return numbered
+    return number_pages(document_files(document))
