@@ -27,7 +27,7 @@ import logging
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
@@ -36,8 +36,26 @@ from infra.store import ClaimStore, CorrectionRow
 from pipeline.bundle import ClaimBundle, ClaimManifest, FileProblem
 from pipeline.errors import IntakeError
 from pipeline.models import BBox, PageQuality, QualityFlag
-from pipeline.normalize import id_checksum_valid, is_masked_id_number
-from pipeline.records import RECORD_TYPES, DocType, Document, ExtractedField, Record
+from pipeline.normalize import (
+    id_checksum_valid,
+    is_masked_id_number,
+    normalize_id_number,
+    normalize_sex,
+    parse_capital_amount,
+    parse_date,
+    parse_decimal,
+    parse_money,
+    to_halfwidth,
+)
+from pipeline.records import (
+    RECORD_TYPES,
+    DocType,
+    Document,
+    ExpenseLine,
+    ExtractedField,
+    InvoiceItem,
+    Record,
+)
 from pipeline.wording import with_article
 from validators.consistency import resolve_agent_cards
 from validators.duplicates import invoice_keys
@@ -197,6 +215,67 @@ def check_field_value(document: Document, key: str, value: Any) -> None:
         raise CorrectionError(f"{key}: {value} is in the future", "future_date", key)
     if isinstance(value, Decimal) and value < 0:
         raise CorrectionError(f"{key}: {value} is negative", "negative", key)
+
+
+TABLE_ROWS: dict[str, type[InvoiceItem | ExpenseLine]] = {
+    "items": InvoiceItem,
+    "lines": ExpenseLine,
+}
+MONEY_COLUMNS = frozenset({"amount", "unit_price"})
+_CAPITAL_RUN = re.compile(r"[零〇壹贰貳叁參肆伍陆陸柒捌玖拾佰仟万萬亿億元圆角分整]+")
+_ID_RUN = re.compile(r"[0-9][0-9*Xx]{14,17}")
+_LABEL = re.compile(r"^[^:：]{1,10}[:：]\s*")
+
+
+def _value_type(doc_type: DocType, key: str, column: str = "") -> Any:
+    """The Python type of a field's value (or of a table column's cells); None if unknown."""
+    info = RECORD_TYPES[doc_type].model_fields.get(key)
+    if info is None:
+        return None
+    if column:
+        row = TABLE_ROWS.get(key)
+        cell = row.model_fields.get(column) if row else None
+        if cell is None:
+            return None
+        options = get_args(cell.annotation) or (cell.annotation,)
+        return next((a for a in options if a is not type(None)), None)
+    field = next((a for a in get_args(info.annotation) if a is not type(None)), None)
+    value = getattr(field, "model_fields", {}).get("value")
+    return value.annotation if value is not None else None
+
+
+def _amount_text(key: str, column: str, text: str) -> str | None:
+    """An amount picked on the page as the editor writes it: 1234.50 (大写 words parsed)."""
+    if key.endswith("_words") or (not re.search(r"\d", text) and _CAPITAL_RUN.search(text)):
+        for run in _CAPITAL_RUN.findall(text):
+            words = parse_capital_amount(run)
+            if words is not None:
+                return f"{words:.2f}"
+    if column and column not in MONEY_COLUMNS:
+        number = parse_decimal(text)
+        return str(number) if number is not None else None
+    money = parse_money(text)
+    return f"{money:.2f}" if money is not None else None
+
+
+def field_text(doc_type: DocType, key: str, text: str, column: str = "") -> str:
+    """Text a reviewer picked on the page image, written the way the field editor accepts it
+    (amounts 1234.56, dates 2026-03-01, ID numbers upper-case, labels like 姓名： dropped), so
+    saving it is not refused for its form; text that does not parse is given back as it is."""
+    text = text.strip()
+    kind = _value_type(doc_type, key, column)
+    if kind is Decimal:
+        return _amount_text(key, column, text) or text
+    if kind is date:
+        found = parse_date(text)
+        return found.isoformat() if found else text
+    value = _LABEL.sub("", text) or text
+    if key in ID_NUMBER_KEYS:
+        run = _ID_RUN.search(to_halfwidth(value))
+        return normalize_id_number(run.group()) if run else value
+    if key == "sex":
+        return normalize_sex(value.removeprefix("性别")) or value
+    return value
 
 
 def _json_value(value: Any) -> Any:

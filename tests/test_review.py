@@ -15,6 +15,7 @@ from flows.review import (
     apply_correction,
     check_field_value,
     document_from_json,
+    field_text,
     parse_field_value,
     parse_table_value,
 )
@@ -136,3 +137,32 @@ def test_a_masked_id_number_is_a_valid_correction_on_a_filing_record_only() -> N
     check_field_value(filing, "id_number", "3706**********1234")
     with pytest.raises(CorrectionError):
         check_field_value(invoice, "payer_id_number", "3706**********1234")
+
+
+@pytest.mark.parametrize(
+    ("doc_type", "key", "column", "picked", "written"),
+    [
+        (DocType.MEDICAL_INVOICE, "total_amount", "", "(小写)¥1,234.5", "1234.50"),
+        (DocType.MEDICAL_INVOICE, "total_amount_words", "", "壹仟贰佰叁拾肆元伍角", "1234.50"),
+        (DocType.MEDICAL_INVOICE, "issue_date", "", "2026年3月1日", "2026-03-01"),
+        (DocType.MEDICAL_INVOICE, "payer_name", "", "姓名：张三", "张三"),
+        (
+            DocType.MEDICAL_INVOICE,
+            "payer_id_number",
+            "",
+            "37060219900101123x",
+            "37060219900101123X",
+        ),
+        (DocType.ID_CARD, "sex", "", "性别女", "女"),
+        (DocType.EXPENSE_LIST, "lines", "amount", "￥12", "12.00"),
+        (DocType.EXPENSE_LIST, "lines", "quantity", "3.0", "3.0"),
+        (DocType.EXPENSE_LIST, "lines", "name", "青霉素", "青霉素"),
+        (DocType.MEDICAL_INVOICE, "total_amount", "", "合计", "合计"),
+    ],
+)
+def test_a_word_picked_on_the_page_is_written_as_the_field_editor_accepts_it(
+    doc_type: DocType, key: str, column: str, picked: str, written: str
+) -> None:
+    assert field_text(doc_type, key, picked, column) == written
+    if not column and written != picked:
+        parse_field_value(doc_type, key, written)  # saving it is not refused for its form

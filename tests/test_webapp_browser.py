@@ -819,6 +819,59 @@ def test_a_region_drawn_on_the_page_is_read_again_into_the_focused_field(
     assert len(runtime.store.corrections(CLAIM)) == before
 
 
+def test_a_word_clicked_on_the_page_fills_the_focused_field_unsaved(
+    page: Any, base_url: str, runtime: Any
+) -> None:
+    _open_claim(page, base_url)
+    before = len(runtime.store.corrections(CLAIM))
+    invoice = _invoice_section(page)
+    image = invoice.locator("figure.page img").first
+    image.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    field = invoice.locator("form.field[data-key='total_amount'] input.value")
+    stored = _invoice_value(runtime, "total_amount")
+    field.focus()  # the page's words are fetched (read once with the OCR engine, then kept)
+    page.wait_for_function(
+        "s => s.querySelectorAll('rect.word').length > 10",
+        arg=invoice.element_handle(),
+        timeout=120_000,
+    )
+    assert invoice.locator("rect.word[tabindex]").count() == 0, "words are not in the Tab order"
+    # the word that reads the total, inside the total's own (active) box: clicks go through it
+    word = invoice.locator(f"rect.word[data-text$='{stored}']").first
+    assert word.count() == 1, f"no word reads {stored}"
+    field.fill("")
+    word.click()
+    page.wait_for_function("e => e.value !== ''", arg=field.element_handle())
+    assert field.input_value() == stored, "¥ and labels dropped, as the editor writes amounts"
+    assert page.evaluate("document.activeElement.closest('form').dataset.key") == "total_amount"
+    assert "已填入" in invoice.locator(".region-status").inner_text()
+    page.keyboard.press("Escape")
+    assert field.input_value() == stored, "Escape undoes as for a typed change"
+
+    # the 大写 words clicked into the 大写 field are written as an amount
+    words_field = invoice.locator("form.field[data-key='total_amount_words'] input.value")
+    words_field.focus()
+    capital = invoice.locator("rect.word").evaluate_all(
+        """rects => rects.findIndex(r => /[壹贰叁肆伍陆柒捌玖拾].*[元圆]/.test(r.dataset.text))"""
+    )
+    assert capital >= 0, "the 大写 amount is among the words"
+    words_field.fill("")
+    invoice.locator("rect.word").nth(capital).click(force=True)
+    page.wait_for_function("e => e.value !== ''", arg=words_field.element_handle())
+    assert re.fullmatch(r"\d+\.\d{2}", words_field.input_value()), words_field.input_value()
+    page.screenshot(path="/tmp/shots/word_clicked.png", full_page=False)
+
+    # a field's box still takes the focus to its field when clicked
+    page.locator("rect.box[data-ref$='-cash_payment']").first.click(force=True)
+    assert "active" in (
+        page.locator("form.field[data-ref$='-cash_payment']").get_attribute("class") or ""
+    )
+    assert len(runtime.store.corrections(CLAIM)) == before, "nothing is saved by a click"
+
+
 def test_the_page_viewer_zooms_inside_its_pane_at_phone_width(browser: Any, base_url: str) -> None:
     context, page = _phone(browser)
     try:

@@ -10,6 +10,7 @@ import pytest
 from pipeline.errors import IntakeError
 from webapp.pages import TURNS, crop_png
 from webapp.reextract import unturn_box
+from webapp.words import PageLine, split_line
 
 
 def _page_with_block() -> tuple[np.ndarray, list[float]]:
@@ -40,3 +41,17 @@ def test_a_region_crop_is_the_part_of_the_page_the_reviewer_drew() -> None:
     assert crop.shape[:2] == (30, 80) and int(crop.max()) == 0
     with pytest.raises(IntakeError, match="too small"):
         crop_png(png.tobytes(), (0.5, 0.5, 0.505, 0.505))
+
+
+def test_a_line_is_cut_into_words_after_its_label_with_boxes_by_character_width() -> None:
+    line = PageLine(text="姓名：张三 性别：女", confidence=0.99, box=(0.1, 0.2, 0.6, 0.25))
+    words = split_line(line, 3)
+    assert [w.text for w in words] == ["姓名：", "张三", "性别：", "女"]
+    assert all(w.line == 3 and w.box[1] == 0.2 and w.box[3] == 0.25 for w in words)
+    assert words[0].box[0] == pytest.approx(0.1) and words[-1].box[2] == pytest.approx(0.6)
+    lefts = [w.box[0] for w in words]
+    assert lefts == sorted(lefts) and all(w.box[0] < w.box[2] for w in words)
+    # a Chinese character is wider than a digit: 合计 takes more than its share of characters
+    total = split_line(PageLine(text="合计¥12.50", confidence=1.0, box=(0.0, 0.0, 1.0, 0.1)), 0)
+    assert [w.text for w in total] == ["合计", "¥12.50"]
+    assert total[0].box[2] > 2 / 8

@@ -296,6 +296,40 @@ def test_reading_a_region_needs_a_reviewer_the_csrf_token_and_a_page_of_the_clai
     assert client.post(url, json=outside, headers=headers).status_code == 422
 
 
+def test_page_words_are_for_reviewers_and_a_picked_word_is_written_as_the_field_wants(
+    app_parts: tuple[Any, ClaimStore],
+) -> None:
+    app, store = app_parts
+    words = "/api/claims/Q-TWO-LEFT/files/{name}/pages/0/words"
+    own = words.format(name="Q-TWO-LEFT.jpg")
+    visitor = TestClient(app, follow_redirects=False)
+    assert visitor.get(own).status_code == 401
+    claimant, claimant_csrf = _login(app, "cora")
+    assert claimant.get(own).status_code == 403
+    client, csrf = _login(app, "quinn")
+    assert client.get(words.format(name="Q-TEN-LEFT.jpg")).status_code == 404, "another claim's"
+    assert client.get(own.replace("/pages/0/", "/pages/1000/")).status_code == 404
+
+    url = "/api/claims/Q-TWO-LEFT/field-text"
+    body = {"doc_id": "Q-TWO-LEFT.jpg#1", "key": "total_amount", "text": "(小写)¥1,234.5"}
+    assert client.post(url, json=body).status_code == 403, "no CSRF token"
+    headers = {"X-CSRF-Token": csrf}
+    assert claimant.post(url, json=body, headers={"X-CSRF-Token": claimant_csrf}).status_code == 403
+    picked = client.post(url, json=body, headers=headers)
+    assert picked.status_code == 200
+    assert picked.json() == {"text": "1234.50", "normalised": True}
+    date_word = {**body, "key": "discharge_date", "text": "2026年3月1日"}
+    assert client.post(url, json=date_word, headers=headers).json()["text"] == "2026-03-01"
+    plain = {**body, "key": "invoice_number", "text": "00012345"}
+    assert client.post(url, json=plain, headers=headers).json() == {
+        "text": "00012345",
+        "normalised": False,
+    }
+    other = {**body, "doc_id": "Q-TEN-LEFT.jpg#1"}
+    assert client.post(url, json=other, headers=headers).status_code == 400, "another claim's"
+    assert store.corrections("Q-TWO-LEFT") == [], "picking a word saves nothing"
+
+
 def test_merging_needs_the_claim_held_and_two_different_documents_of_it(
     app_parts: tuple[Any, ClaimStore],
 ) -> None:

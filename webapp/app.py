@@ -42,6 +42,7 @@ from flows.review import (
     current_typed_value,
     current_value,
     document_from_json,
+    field_text,
     parse_field_value,
     parse_table_value,
 )
@@ -63,6 +64,7 @@ from webapp.reread import RegionText, read_region
 from webapp.restructure import Restructure, merge, split
 from webapp.stats import Stats, compute
 from webapp.uploads import UploadError, Uploads
+from webapp.words import PageWords, page_words
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +185,20 @@ class RegionIn(BaseModel):
         Annotated[float, Field(ge=0, le=1)],
         Annotated[float, Field(ge=0, le=1)],
     ]
+
+
+class FieldTextIn(BaseModel):
+    """A word the reviewer clicked on a page, for the field (or table column) in focus."""
+
+    doc_id: str = Field(max_length=300)
+    key: str = Field(max_length=64)
+    column: str = Field("", max_length=64)
+    text: str = Field(max_length=2000)
+
+
+class FieldTextOut(BaseModel):
+    text: str
+    normalised: bool = Field(description="the text was rewritten (amount, date, label dropped)")
 
 
 class MergeIn(BaseModel):
@@ -890,10 +906,14 @@ def create_app(
         data = _page_data(_claim_row(claim_id), name, page, turn)
         return Response(data, media_type="image/png", headers={"Cache-Control": "private"})
 
-    def _page_data(row: ClaimRow, name: str, page: int, turn: int) -> bytes:
+    def _known_page(row: ClaimRow, name: str, page: int) -> None:
+        """Only pages of the claim's own documents are served (never another upload)."""
         files = {n for d in row.result.get("documents", []) for n, _ in _document_files(d)}
         if name not in files or not 0 <= page < 1000:
             raise PageError(404, "no such page", "no_page")
+
+    def _page_data(row: ClaimRow, name: str, page: int, turn: int) -> bytes:
+        _known_page(row, name, page)
         data = page_png(objects, settings, row.claim_id, name, page)
         if data is None:
             raise PageError(404, "no such page", "no_page")
@@ -911,6 +931,30 @@ def create_app(
         except IntakeError as exc:
             raise HTTPException(400, str(exc)) from exc
         return read_region(crop, settings)
+
+    @app.get("/api/claims/{claim_id}/files/{name}/pages/{page}/words", tags=["review"])
+    def page_words_api(claim_id: str, name: str, page: int, user: Reviewer) -> PageWords:
+        """The page's lines and words with their boxes (relative to the unturned page), for
+        clicking a word into a field; read once with the OCR engine, then kept."""
+        row = _claim_row(claim_id)
+        _known_page(row, name, page)
+        words = page_words(objects, settings, row.claim_id, name, page)
+        if words is None:
+            raise PageError(404, "no such page", "no_page")
+        return words
+
+    @app.post(
+        "/api/claims/{claim_id}/field-text", tags=["review"], dependencies=[Depends(api_csrf)]
+    )
+    def field_text_api(claim_id: str, picked: FieldTextIn, user: Reviewer) -> FieldTextOut:
+        """Text picked on the page written as the field's editor accepts it (1234.56,
+        2026-03-01); nothing is saved."""
+        documents = {d["id"]: d for d in _claim_row(claim_id).result.get("documents", [])}
+        document = documents.get(picked.doc_id)
+        if document is None:
+            raise HTTPException(400, f"the claim has no document {picked.doc_id!r}")
+        text = field_text(DocType(document["doc_type"]), picked.key, picked.text, picked.column)
+        return FieldTextOut(text=text, normalised=text != picked.text.strip())
 
     def _reread_turned(
         row: ClaimRow, user: SessionUser, document: dict[str, Any], turn: int

@@ -180,8 +180,10 @@
 })();
 
 // Page viewer: zoom in/out/fit (buttons, or + - 0 when not typing), the focused field's box
-// kept in sight; "Read a region": drag a box on the page, the server reads it with the OCR
-// engine and the text goes into the field last focused, for the reviewer to check and save.
+// kept in sight; click a word on the page (Shift+click: its whole line) and it goes into the
+// field last focused, written as the field is edited (1234.56, 2026-03-01); "Read a region":
+// drag a box on the page, the server reads it with the OCR engine and the text goes into that
+// field. Either way nothing is saved until the reviewer saves.
 (function () {
   "use strict";
   const head = document.getElementById("claim-head");
@@ -246,6 +248,107 @@
     status.classList.toggle("bad", Boolean(bad));
   }
 
+  function fill(viewer, field, text) {
+    // into the field, unsaved: the reviewer checks it and saves (Enter) or undoes it (Escape)
+    field.value = text;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    const form = field.closest("form");
+    const label = form && form.querySelector(`label[for="${field.id}"]`);
+    const name = label ? label.textContent : field.getAttribute("aria-label") || "";
+    say(viewer, t("region_filled", { field: name, text: text }));
+    field.focus({ preventScroll: true });
+  }
+
+  // Words on the page: fetched when a field of the document is focused or the pointer comes
+  // over the page (the first time a page is read with the OCR engine, a second or two), drawn
+  // as invisible boxes under the fields' boxes; the focused field's own box lets clicks
+  // through, so a word inside it can be picked too.
+  const SVG = "http://www.w3.org/2000/svg";
+  const wordLoads = new Map(); // figure -> Promise
+
+  function loadWords(figure) {
+    if (wordLoads.has(figure)) return wordLoads.get(figure);
+    const url = `/api/claims/${encodeURIComponent(head.dataset.claim)}/files/` +
+      `${encodeURIComponent(figure.dataset.file)}/pages/${figure.dataset.page}/words`;
+    const loading = fetch(url, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (!data) return;
+        const layer = figure.querySelector("svg.boxes g");
+        const group = document.createElementNS(SVG, "g");
+        group.setAttribute("class", "words");
+        data.words.forEach((word) => {
+          const rect = document.createElementNS(SVG, "rect");
+          const [x0, y0, x1, y1] = word.box;
+          rect.setAttribute("class", "word");
+          rect.setAttribute("x", x0);
+          rect.setAttribute("y", y0);
+          rect.setAttribute("width", Math.max(x1 - x0, 0.002));
+          rect.setAttribute("height", Math.max(y1 - y0, 0.002));
+          rect.dataset.text = word.text;
+          rect.dataset.line = data.lines[word.line].text;
+          group.appendChild(rect);
+        });
+        layer.insertBefore(group, layer.firstChild);
+        figure.classList.add("has-words");
+      })
+      .catch(() => wordLoads.delete(figure)); // tried again next time
+    wordLoads.set(figure, loading);
+    return loading;
+  }
+
+  function loadViewerWords(viewer) {
+    viewer.querySelectorAll("figure.page").forEach(loadWords);
+  }
+
+  async function pickWord(viewer, word, wholeLine) {
+    if (!target) {
+      say(viewer, t("region_word_no_field"), true);
+      return;
+    }
+    const field = target;
+    const form = field.closest("form");
+    const text = wholeLine ? word.dataset.line : word.dataset.text;
+    let value = text;
+    try {
+      const response = await fetch(`/api/claims/${encodeURIComponent(head.dataset.claim)}/field-text`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": head.dataset.csrf },
+        credentials: "same-origin",
+        body: JSON.stringify({
+          doc_id: form.dataset.doc,
+          key: form.dataset.key,
+          column: field.name.startsWith("c_") ? field.name.slice(2) : "",
+          text: text,
+        }),
+      });
+      if (response.ok) value = (await response.json()).text;
+    } catch (error) {
+      value = text; // the word as read; saving checks it
+    }
+    fill(viewer, field, value);
+  }
+
+  document.addEventListener("focusin", (event) => {
+    const el = event.target;
+    if (!el.matches || !el.matches("input.value:not([disabled]), input.cell:not([disabled])")) return;
+    const section = el.closest(".document");
+    const viewer = section && section.querySelector(".viewer");
+    if (viewer) loadViewerWords(viewer);
+  });
+
+  document.addEventListener("mousedown", (event) => {
+    // keep the focus in the field while a word is clicked
+    if (event.target.matches && event.target.matches("rect.word")) event.preventDefault();
+  });
+
+  document.addEventListener("click", (event) => {
+    const word = event.target.closest && event.target.closest("rect.word");
+    const viewer = word && word.closest(".viewer");
+    if (!viewer || viewer.classList.contains("drawing")) return;
+    pickWord(viewer, word, event.shiftKey);
+  });
+
   async function readRegion(viewer, figure, box) {
     if (!target) {
       say(viewer, t("region_no_field"), true);
@@ -271,13 +374,7 @@
         say(viewer, t("region_empty"), true);
         return;
       }
-      field.value = data.text;
-      field.dispatchEvent(new Event("input", { bubbles: true }));
-      const form = field.closest("form");
-      const label = form && form.querySelector(`label[for="${field.id}"]`);
-      const name = label ? label.textContent : field.getAttribute("aria-label") || "";
-      say(viewer, t("region_filled", { field: name, text: data.text }));
-      field.focus({ preventScroll: true });
+      fill(viewer, field, data.text);
       field.scrollIntoView({ block: "center", inline: "nearest" });
     } catch (error) {
       say(viewer, t("region_failed", { error: error.message }), true);
@@ -300,6 +397,7 @@
       });
     }
     stage.querySelectorAll("figure.page").forEach((figure) => {
+      figure.addEventListener("pointerenter", () => loadWords(figure));
       let start = null;
       let mark = null;
       const point = (event) => {
