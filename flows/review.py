@@ -15,6 +15,12 @@ Actions:
   `new_value["removed"]` the ids merged away.
 - `decision`: the reviewer's decision on the whole claim (approve, return to the claimant with
   the documents to bring, reject), with its reason; it changes no field.
+- `contradiction`: the reviewer's decision that a document really contradicts itself on the
+  paper (合计 大写 ≠ 小写), naming the amount that governs (`key`: `total_amount` for 小写,
+  `total_amount_words` for 大写), with its reason; both amounts as read then are kept
+  (`old_value`). It changes no field: while both still read so, the mismatch is no longer an
+  open issue (the fields carry a note saying it was decided) and the calculation takes the
+  governing amount as the invoice's 合计.
 
 An edit or a confirmation must pass the field's own check (an ID number's check digit, an
 invoice code's format, a date not in the future): a value that fails it is refused, never
@@ -27,13 +33,20 @@ import logging
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from flows.claim import claim_result, evaluate_bundle
 from infra.store import ClaimStore, CorrectionRow
-from pipeline.bundle import ClaimBundle, ClaimManifest, FileProblem
+from pipeline.bundle import (
+    ClaimBundle,
+    ClaimManifest,
+    ClaimStatus,
+    FileProblem,
+    IssueCode,
+    ValidationIssue,
+)
 from pipeline.errors import IntakeError
 from pipeline.models import BBox, PageQuality, QualityFlag
 from pipeline.normalize import (
@@ -59,11 +72,16 @@ from pipeline.records import (
 from pipeline.wording import with_article
 from validators.consistency import resolve_agent_cards
 from validators.duplicates import invoice_keys
+from validators.rules import rules_for_region
+from validators.validate import Outcome, decide_status, validate
 
 log = logging.getLogger(__name__)
 
 ACTIONS = ("edit", "confirm", "doc_type", "unreadable", "rotate")
 DECISION = "decision"
+CONTRADICTION = "contradiction"
+AmountSide = Literal["total_amount", "total_amount_words"]  # 小写, 大写
+AMOUNT_SIDES: tuple[AmountSide, AmountSide] = ("total_amount", "total_amount_words")
 ID_NUMBER_KEYS = frozenset({"id_number", "payer_id_number"})
 FORMATS = {"invoice_code": r"\d{8,12}", "invoice_number": r"\d{6,12}"}
 TABLE_COLUMNS = {
@@ -364,6 +382,117 @@ def current_typed_value(document: Document, key: str) -> Any:
     return found.value if found is not None else None
 
 
+class Contradiction(BaseModel):
+    """A document the reviewer found contradicting itself on the paper, and what governs."""
+
+    doc_id: str
+    governs: AmountSide
+    amounts: dict[str, str | None]  # both sides as read when decided
+    reviewer: str
+    reason: str
+
+
+def amounts_of(document: Document) -> dict[str, str | None]:
+    """合计 in figures and in words, as the review page shows them."""
+    return {
+        key: None if (value := current_value(document, key)) is None else str(value)
+        for key in AMOUNT_SIDES
+    }
+
+
+def contradictions(corrections: list[CorrectionRow]) -> dict[str, Contradiction]:
+    """The latest contradiction decision per document, from the audit trail."""
+    decided: dict[str, Contradiction] = {}
+    for c in corrections:
+        if c.action == CONTRADICTION and c.key in AMOUNT_SIDES and isinstance(c.old_value, dict):
+            decided[c.doc_id] = Contradiction(
+                doc_id=c.doc_id,
+                governs=c.key,  # checked against AMOUNT_SIDES above
+                amounts={k: c.old_value.get(k) for k in AMOUNT_SIDES},
+                reviewer=c.reviewer,
+                reason=c.reason,
+            )
+    return decided
+
+
+def held_contradictions(
+    bundle: ClaimBundle, decided: dict[str, Contradiction]
+) -> dict[str, Contradiction]:
+    """The decisions that still hold: both amounts read as when the reviewer decided (an edit
+    of either amount since then reopens the question)."""
+    documents = {d.id: d for d in bundle.documents}
+    return {
+        doc_id: c
+        for doc_id, c in decided.items()
+        if doc_id in documents and amounts_of(documents[doc_id]) == c.amounts
+    }
+
+
+def open_issues(
+    issues: list[ValidationIssue], held: dict[str, Contradiction]
+) -> list[ValidationIssue]:
+    """The issues still open: an amount_words_mismatch on a decided document is settled."""
+    return [
+        i
+        for i in issues
+        if not (
+            i.code is IssueCode.AMOUNT_WORDS_MISMATCH and i.doc_ids and set(i.doc_ids) <= set(held)
+        )
+    ]
+
+
+def _with_fields(document: Document, changes: dict[str, dict[str, Any]]) -> Document:
+    fields = _field_dumps(document)
+    for key, change in changes.items():
+        if key in fields:
+            fields[key] = {**fields[key], **change}
+    record = RECORD_TYPES[document.doc_type].model_validate(fields)
+    return document.model_copy(update={"record": record})
+
+
+def _noted(bundle: ClaimBundle, held: dict[str, Contradiction]) -> ClaimBundle:
+    """Both amounts say, in the result, that the contradiction was decided and which governs."""
+    documents = []
+    for document in bundle.documents:
+        c = held.get(document.id)
+        if c is not None:
+            note = f"the paper contradicts itself: {c.governs} governs (decided by {c.reviewer})"
+            document = _with_fields(document, {k: {"note": note} for k in AMOUNT_SIDES})
+        documents.append(document)
+    return bundle.model_copy(update={"documents": documents})
+
+
+def governed(bundle: ClaimBundle, held: dict[str, Contradiction]) -> ClaimBundle:
+    """The bundle the calculation reads: where the 大写 amount governs, it is the 合计."""
+    documents = []
+    for document in bundle.documents:
+        c = held.get(document.id)
+        words = document.fields.get("total_amount_words")
+        if c is not None and c.governs == "total_amount_words" and words is not None:
+            document = _with_fields(document, {"total_amount": {"value": words.value}})
+        documents.append(document)
+    return bundle.model_copy(update={"documents": documents})
+
+
+def _evaluate_decided(
+    bundle: ClaimBundle, store: ClaimStore, held: dict[str, Contradiction]
+) -> tuple[ClaimBundle, Outcome, dict[str, Any] | None]:
+    """Validation with the decided contradictions settled: the status is decided again over
+    the issues left open, and a complete claim is calculated on the governing amounts."""
+    rules = rules_for_region(bundle.manifest.insured_region)
+    checked = validate(bundle, rules, store)
+    issues = open_issues(checked.issues, held)
+    outcome = Outcome(
+        decide_status(issues, checked.missing_documents, rules), issues, checked.missing_documents
+    )
+    reimbursement = None
+    if outcome.status is ClaimStatus.COMPLETE:
+        from flows.calculation import calculate_claim
+
+        reimbursement = calculate_claim(governed(bundle, held))
+    return _noted(bundle, held), outcome, reimbursement
+
+
 def revalidate(store: ClaimStore, claim_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Validate a stored claim again with its corrections; store and return the new result.
 
@@ -384,7 +513,11 @@ def revalidate(store: ClaimStore, claim_id: str) -> tuple[dict[str, Any], dict[s
             confirmed_fields=store.confirmed_fields(claim_id),
         )
     )
-    outcome, reimbursement = evaluate_bundle(bundle, store)
+    held = held_contradictions(bundle, contradictions(store.corrections(claim_id)))
+    if held:
+        bundle, outcome, reimbursement = _evaluate_decided(bundle, store, held)
+    else:
+        outcome, reimbursement = evaluate_bundle(bundle, store)
     result = claim_result(bundle, outcome, reimbursement)
     store.save_result(result, row.manifest, invoice_keys(bundle), row.content_hash)
     if reimbursement is not None:

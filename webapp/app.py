@@ -35,10 +35,15 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from flows.i18n import DEFAULT_LANGUAGE, Catalogue, Language, catalogue
 from flows.review import (
     ACTIONS,
+    CONTRADICTION,
     DECISION,
     TABLE_COLUMNS,
+    AmountSide,
+    Contradiction,
     CorrectionError,
+    amounts_of,
     check_field_value,
+    contradictions,
     current_typed_value,
     current_value,
     document_from_json,
@@ -48,7 +53,7 @@ from flows.review import (
 )
 from infra.storage import ObjectStore, StorageUnavailableError, UnsafeKeyError, validate_key_part
 from infra.store import ClaimRow, ClaimStore, CorrectionRow
-from pipeline.bundle import CareType, ClaimStatus, ClaimType, ManifestError
+from pipeline.bundle import CareType, ClaimStatus, ClaimType, IssueCode, ManifestError
 from pipeline.errors import IntakeError
 from pipeline.privacy import mask_id_number, mask_name
 from pipeline.records import RECORD_TYPES, DocType
@@ -89,6 +94,7 @@ FLASH_KEYS = frozenset(
         "rotate_kept",
         "split",
         "merge",
+        "contradiction",
     }
 )
 SORTS = ("priority", "deadline", "age", "amount")
@@ -199,6 +205,15 @@ class FieldTextIn(BaseModel):
 class FieldTextOut(BaseModel):
     text: str
     normalised: bool = Field(description="the text was rewritten (amount, date, label dropped)")
+
+
+class ContradictionIn(BaseModel):
+    """The reviewer's decision that a document contradicts itself on the paper (大写 ≠ 小写):
+    which amount governs, and why (required)."""
+
+    doc_id: str = Field(max_length=300)
+    governs: AmountSide
+    reason: str = Field(max_length=500)
 
 
 class MergeIn(BaseModel):
@@ -422,6 +437,32 @@ def _field_states(result: dict[str, Any], confirmed: set[str]) -> dict[str, str]
                 "confirmed" if ref in confirmed else "flagged" if ref in flagged else "checked"
             )
     return states
+
+
+def mismatched_documents(result: dict[str, Any]) -> set[str]:
+    """Documents whose 合计 in words and in figures differ, still open in the result."""
+    return {
+        doc_id
+        for i in result.get("issues", [])
+        if i.get("code") == IssueCode.AMOUNT_WORDS_MISMATCH.value
+        for doc_id in i.get("doc_ids", [])
+    }
+
+
+def decided_contradictions(
+    result: dict[str, Any], corrections: list[CorrectionRow]
+) -> dict[str, Contradiction]:
+    """Contradiction decisions that settle their document's mismatch now: the mismatch is
+    not open and both amounts read as when the reviewer decided."""
+    documents = {d["id"]: d for d in result.get("documents", [])}
+    open_ones = mismatched_documents(result)
+    return {
+        doc_id: c
+        for doc_id, c in contradictions(corrections).items()
+        if doc_id in documents
+        and doc_id not in open_ones
+        and amounts_of(document_from_json(documents[doc_id])) == c.amounts
+    }
 
 
 def _page_next(path: str) -> str:
@@ -815,6 +856,11 @@ def create_app(
             ],
             "rotations": _rotations(corrections),
             "decisions": [d.model_dump(mode="json") for d in decisions_of(corrections)],
+            "mismatched": sorted(mismatched_documents(result)),
+            "contradictions": {
+                doc_id: c.model_dump(mode="json")
+                for doc_id, c in decided_contradictions(result, corrections).items()
+            },
             "history": store.status_history(row.claim_id),
         }
 
@@ -1231,6 +1277,61 @@ def create_app(
         """Split a document before a page; the pages from it on become a document of their own,
         read again with the OCR engine; recorded in the audit trail, the claim validated again."""
         result = _split(claim_id, user, change)
+        return {"status": result["status"], "issues": result["issues"]}
+
+    def _contradiction(claim_id: str, user: SessionUser, change: ContradictionIn) -> dict[str, Any]:
+        """Record that a document contradicts itself and which amount governs; validate again
+        (the mismatch no longer holds the claim up while both amounts read as they do now)."""
+        documents = _held(claim_id, user)
+        document = documents.get(change.doc_id)
+        if document is None:
+            raise PageError(400, "no such document in this claim", "status_400")
+        if change.doc_id not in mismatched_documents(_claim_row(claim_id).result):
+            raise PageError(400, "no open 大写/小写 mismatch on this document", "no_contradiction")
+        if not change.reason.strip():
+            raise PageError(400, "say why that amount governs", "contradiction_reason")
+        amounts = amounts_of(document_from_json(document))
+        store.add_correction(
+            claim_id,
+            change.doc_id,
+            change.governs,
+            CONTRADICTION,
+            amounts,
+            amounts[change.governs],
+            user.username,
+            change.reason.strip(),
+        )
+        return _revalidated(claim_id, user)
+
+    @app.post("/claims/{claim_id}/documents/contradiction", include_in_schema=False)
+    async def contradiction_form(request: Request, claim_id: str, user: Reviewer) -> Response:
+        form = await request.form()
+        check_csrf(user, str(form.get("csrf_token") or ""))
+        try:
+            change = ContradictionIn(
+                doc_id=str(form.get("doc_id") or "")[:300],
+                governs=str(form.get("governs") or ""),
+                reason=str(form.get("reason") or "")[:500],
+            )
+        except ValueError as exc:
+            raise PageError(400, "say which amount governs", "status_400") from exc
+        await run_in_threadpool(_contradiction, claim_id, user, change)
+        return RedirectResponse(
+            f"/claims/{quote(claim_id)}?saved=contradiction&at={quote(change.doc_id)}:",
+            status_code=303,
+        )
+
+    @app.post(
+        "/api/claims/{claim_id}/documents/contradiction",
+        tags=["review"],
+        dependencies=[Depends(api_csrf)],
+    )
+    def contradiction_api(claim_id: str, change: ContradictionIn, user: Reviewer) -> dict[str, Any]:
+        """A document that really contradicts itself (合计 大写 ≠ 小写 on the paper): record which
+        amount governs and why. A decision in the audit trail, not an edit: the values stay as
+        read, the mismatch no longer holds the claim up, and the calculation takes the
+        governing amount. The claim is validated again at once."""
+        result = _contradiction(claim_id, user, change)
         return {"status": result["status"], "issues": result["issues"]}
 
     def _decide(claim_id: str, user: SessionUser, decision: DecisionIn) -> Decision:
