@@ -261,8 +261,71 @@ def test_statistics_show_straight_through_share_and_the_fields_reviewers_touch(
     assert '<svg class="bar' in html, "inline SVG bars, nothing from a CDN"
     assert "http://" not in html.split("<main", 1)[1] and "https://" not in html
     assert this_week in html
+    assert 'id="stats-forms"' not in html, "no result names a form family: no such table"
     store_changes = [c for c in store.all_corrections() if c.claim_id == "Q-REVIEWED"]
     assert [c.action for c in store_changes] == ["confirm"]
+
+
+def test_statistics_break_documents_and_fields_down_by_form_family(
+    s3_server: EmbeddedS3, settings: Settings, tmp_path: Any
+) -> None:
+    """Results whose documents name their form family (票据版式, as the extractor records it in
+    `form`): the statistics count documents and reviewer changes per form, worst first."""
+    local = settings.model_copy(
+        update={"state_dir": tmp_path, "s3_bucket": f"webf-{uuid.uuid4().hex[:8]}"}
+    )
+    store = ClaimStore(f"sqlite:///{tmp_path / 'claims.db'}")
+    objects = ObjectStore(local, endpoint=s3_server.endpoint)
+    objects.ensure_bucket()
+    forms = {"F-E-1": "电子票据", "F-E-2": "电子票据", "F-IN-1": "住院票据", "F-NONE": None}
+    for claim_id, form in forms.items():
+        result, manifest = _claim(claim_id, "needs_review", "100.00", TODAY - timedelta(days=5))
+        if form:
+            result["documents"][0]["form"] = form
+        store.save_result(result, manifest, [])
+
+    def reprocess(claim_id: str) -> dict[str, Any]:
+        """The stored result as it is (the statistics read the audit trail, not the status)."""
+        result = store.get_result(claim_id)
+        assert result is not None
+        return result
+
+    app = create_app(local, store, objects, reprocess)
+    app.state.accounts.add_user("fay", PASSWORD, Role.REVIEWER)
+    client, csrf = _login(app, "fay")
+    headers = {"X-CSRF-Token": csrf}
+    for claim_id, action, value in (("F-IN-1", "edit", "120.00"), ("F-E-1", "confirm", "")):
+        assert client.post(f"/api/claims/{claim_id}/take", headers=headers).status_code == 200
+        change = {"doc_id": f"{claim_id}.jpg#1", "key": "total_amount", "action": action}
+        response = client.post(
+            f"/api/claims/{claim_id}/corrections", json={**change, "value": value}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+
+    stats = client.get("/api/stats").json()
+    by_form = {(f["doc_type"], f["form"]): f for f in stats["forms"]}
+    assert set(by_form) == {("medical_invoice", "电子票据"), ("medical_invoice", "住院票据")}
+    inpatient = by_form[("medical_invoice", "住院票据")]
+    assert (inpatient["documents"], inpatient["reviewed"]) == (1, 1)
+    assert (inpatient["changed_fields"], inpatient["confirmed_fields"]) == (1, 0)
+    electronic = by_form[("medical_invoice", "电子票据")]
+    assert (electronic["documents"], electronic["reviewed"]) == (2, 1)
+    assert (electronic["changed_fields"], electronic["confirmed_fields"]) == (0, 1)
+    assert [f["form"] for f in stats["forms"]] == ["住院票据", "电子票据"], "worst share first"
+    fields = {(f["doc_type"], f["form"], f["key"]): f for f in stats["fields"]}
+    assert fields[("medical_invoice", "住院票据", "total_amount")]["changed"] == 1
+    assert fields[("medical_invoice", "电子票据", "total_amount")]["confirmed"] == 1
+
+    html = client.get("/stats").text
+    assert "按票据版式" in html
+    table = html.split('id="stats-forms"', 1)[1].split("</table>", 1)[0]
+    assert "票据版式" in table and "医疗收费票据" in table
+    row = re.search(r'data-form="住院票据">(.*?)</tr>', table)
+    assert row is not None and "住院票据" in row.group(1) and "100%" in row.group(1)
+    row = re.search(r'data-form="电子票据">(.*?)</tr>', table)
+    assert row is not None and "50%" in row.group(1)
+    fields_table = html.split('id="stats-fields"', 1)[1].split("</table>", 1)[0]
+    assert "<td>住院票据</td>" in fields_table and "<td>电子票据</td>" in fields_table
 
 
 def test_statistics_are_for_reviewers_only(app_parts: tuple[Any, ClaimStore]) -> None:

@@ -6,6 +6,9 @@
   one): changed (the value was wrong) versus confirmed as read (the field was flagged for
   nothing — its confidence threshold may be too strict);
 - per document type: documents read, documents a reviewer changed, type corrections;
+- per form family (票据版式: 电子票据, 门诊票据, 住院票据 … where the extractor records one as
+  the document's `form`): documents read, changed by a reviewer, fields changed and confirmed,
+  the forms reviewers change most first — the worst forms are visible;
 - per ISO week: claims processed, straight-through, reviewer changes.
 """
 
@@ -15,7 +18,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flows.review import DECISION
 from infra.store import ClaimRow, CorrectionRow
@@ -44,6 +47,21 @@ class DocTypeStat(BaseModel):
     retyped: int  # documents whose type a reviewer corrected from this type
 
 
+class FormStat(BaseModel):
+    """One form family of one document type (only documents whose result names a form)."""
+
+    doc_type: str
+    form: str
+    documents: int
+    reviewed: int  # documents with at least one reviewer change
+    changed_fields: int
+    confirmed_fields: int
+
+    @property
+    def reviewed_share(self) -> float:
+        return self.reviewed / self.documents if self.documents else 0.0
+
+
 class WeekStat(BaseModel):
     week: str  # ISO week, 2026-W49
     claims: int
@@ -61,6 +79,7 @@ class Stats(BaseModel):
     decisions: dict[str, int]
     fields: list[FieldStat]
     doc_types: list[DocTypeStat]
+    forms: list[FormStat] = Field(description="by form family, most often changed first")
     weeks: list[WeekStat]
 
 
@@ -72,6 +91,43 @@ def iso_week(moment: datetime) -> str:
 def _form_of(document: dict[str, Any]) -> str:
     """The form family, when the result records one (older results do not)."""
     return str(document.get("form") or document.get("form_family") or "")
+
+
+def _form_stats(
+    documents: dict[tuple[str, str], dict[str, Any]],
+    reviewed_docs: set[tuple[str, str]],
+    fields: list[FieldStat],
+) -> list[FormStat]:
+    """Documents, reviewed documents and field changes per (document type, form family), for
+    the documents whose result names their form; the most often reviewed forms first."""
+    forms: dict[tuple[str, str], FormStat] = {}
+    for key, document in documents.items():
+        form = _form_of(document)
+        if not form:
+            continue
+        doc_type = str(document.get("doc_type", "other"))
+        stat = forms.setdefault(
+            (doc_type, form),
+            FormStat(
+                doc_type=doc_type,
+                form=form,
+                documents=0,
+                reviewed=0,
+                changed_fields=0,
+                confirmed_fields=0,
+            ),
+        )
+        stat.documents += 1
+        stat.reviewed += key in reviewed_docs
+    for f in fields:
+        found = forms.get((f.doc_type, f.form))
+        if found is not None:
+            found.changed_fields += f.changed
+            found.confirmed_fields += f.confirmed
+    return sorted(
+        forms.values(),
+        key=lambda s: (-s.reviewed_share, -s.changed_fields, -s.documents, s.doc_type, s.form),
+    )
 
 
 def compute(rows: list[ClaimRow], corrections: list[CorrectionRow], first: dict[str, str]) -> Stats:
@@ -132,6 +188,8 @@ def compute(rows: list[ClaimRow], corrections: list[CorrectionRow], first: dict[
         )
     doc_types.sort(key=lambda d: (-(d.changed_fields + d.confirmed_fields + d.retyped), d.doc_type))
 
+    forms = _form_stats(documents, reviewed_docs, list(fields.values()))
+
     weeks: dict[str, WeekStat] = {}
 
     def week(name: str) -> WeekStat:
@@ -156,5 +214,6 @@ def compute(rows: list[ClaimRow], corrections: list[CorrectionRow], first: dict[
         ),
         fields=sorted(fields.values(), key=lambda f: (-f.total, -f.changed, f.doc_type, f.key)),
         doc_types=doc_types,
+        forms=forms,
         weeks=[weeks[k] for k in sorted(weeks)],
     )
