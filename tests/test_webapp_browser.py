@@ -61,7 +61,7 @@ def runtime(
         settings, tmp_path_factory.mktemp("browser"), "browser", s3_server
     ) as runtime:
         upload_claim_folder(runtime.objects, SAMPLE_DOCS / "claims" / CLAIM)
-        assert run_claim(CLAIM)["status"] == "needs_review"
+        assert run_claim(CLAIM).status.value == "needs_review"
         yield runtime
 
 
@@ -951,3 +951,48 @@ def test_documents_are_merged_and_split_again_with_the_pages_split_off_read_agai
     ) + 1
     assert "拆出了" in page.locator("#audit tr[data-action='split']").last.inner_text()
     section(created["id"]).screenshot(path="/tmp/shots/split_off_document.png")
+
+
+def test_a_paper_that_contradicts_itself_is_decided_from_the_keyboard_with_a_reason(
+    page: Any, base_url: str, runtime: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    _open_claim(page, base_url)
+    # the 大写 amount as the paper prints it (the reviewer set it equal to 小写 above)
+    total = Decimal(_invoice_value(runtime, "total_amount"))
+    words = _field_input(page, "total_amount_words")
+    words.fill(f"{total + 10:.2f}")
+    with page.expect_navigation():
+        words.press("Enter")
+    form = page.locator("form.contradiction")
+    expect(form).to_have_count(1)
+    assert "票面本身矛盾" in form.inner_text()
+    assert f"以小写金额 {total:.2f} 为准" in form.inner_text()
+    assert f"以大写金额 {total + 10:.2f} 为准" in form.inner_text()
+    before = len(runtime.store.corrections(CLAIM))
+    form.locator("input[value=total_amount]").focus()
+    page.keyboard.press("Space")
+    reason = form.locator("input[name=reason]")
+    assert reason.get_attribute("required") is not None
+    form.screenshot(path="/tmp/shots/contradiction_form.png")
+    reason.focus()
+    page.keyboard.press("Enter")  # no reason: the browser keeps the form, nothing is recorded
+    assert len(runtime.store.corrections(CLAIM)) == before
+    reason.fill("票据大写笔误，以小写为准")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.locator("#flash")).to_contain_text("矛盾已决定")
+    decided = page.locator("#issues li.decided[data-code=amount_words_mismatch]")
+    assert f"以小写金额 {total:.2f} 为准" in decided.inner_text()
+    assert page.locator("#issues li:not(.decided)[data-code=amount_words_mismatch]").count() == 0
+    assert page.locator("form.contradiction").count() == 0
+    note = page.locator(".contradiction-decided").inner_text()
+    assert "票据大写笔误，以小写为准" in note and "rita" in note
+    audit = page.locator("#audit tr[data-action='contradiction']").last.inner_text()
+    assert "票面矛盾决定" in audit and "票据大写笔误" in audit
+    stored = runtime.store.get_result(CLAIM)
+    assert "amount_words_mismatch" not in {i["code"] for i in stored["issues"]}
+    invoice = next(d for d in stored["documents"] if d["doc_type"] == "medical_invoice")
+    assert invoice["fields"]["total_amount_words"]["value"] == f"{total + 10:.2f}", "not edited"
+    page.screenshot(path="/tmp/shots/contradiction_decided.png", full_page=False)
