@@ -56,6 +56,7 @@ def _document(doc_id: str, segment: Segment, pages: dict[tuple[str, int], Page])
         region=region,
         quality=quality,
         continued=segment.continued(),
+        form=_variant(segment),
     )
     if doc_type is DocType.OTHER:
         return document  # never invent fields for a page that is not a claim document
@@ -65,6 +66,26 @@ def _document(doc_id: str, segment: Segment, pages: dict[tuple[str, int], Page])
     document.record = record_type.model_construct(set(known), **known)
     document.missing = {k: v for k, v in missing.items() if k not in known}
     return document
+
+
+TITLE_SHARE = 0.25  # a form's title stands in the top quarter of its first page's print
+
+
+def _variant(segment: Segment) -> str:
+    """Which printed version of its form family the document is, told by its title."""
+    form = segment.units[0].classification.form
+    if form is None or not form.variants:
+        return ""
+    lines = segment.units[0].lines
+    if not lines:
+        return ""
+    first, last = min(ln.bbox.y0 for ln in lines), max(ln.bbox.y1 for ln in lines)
+    top = [ln for ln in lines if ln.bbox.cy < first + TITLE_SHARE * (last - first)]
+    title = "".join(normal(ln.text) for ln in top)
+    return next(
+        (name for name, words in form.variants.items() if any(normal(w) in title for w in words)),
+        "",
+    )
 
 
 def _fields(
@@ -95,7 +116,9 @@ def _fields(
     if "has_seal" in RECORD_TYPES[segment.doc_type].model_fields:
         seal = _seal(segment.units, pages)
         if seal is None:
-            missing["has_seal"] = "a grey copy or a text-layer PDF shows no red: look for the seal"
+            missing["has_seal"] = (
+                "a grey copy shows no red and no seal rim was seen: look for the seal"
+            )
         else:
             fields["has_seal"] = seal
     if segment.doc_type is DocType.ID_CARD:

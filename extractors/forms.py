@@ -84,6 +84,11 @@ class FormSpec(BaseModel):
     identity: tuple[str, ...] = Field(
         (), description="fields naming whose document it is: pages that differ are two documents"
     )
+    variants: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="printed version of the form -> words of its title that tell it; "
+        "the first that matches wins",
+    )
 
     def model_post_init(self, _context: object) -> None:
         record = RECORD_TYPES[self.doc_type]

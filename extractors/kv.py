@@ -306,9 +306,12 @@ def _right_line(lines: list[OcrLine], index: int, label_box: BBox) -> int | None
     """The nearest line to the right on the label's row; printed values drift up or down."""
     anchor = lines[index].bbox
     best: tuple[float, int] | None = None
+    # detection boxes are padded: on a small image a value's box may start inside its
+    # label's, so a quarter of the label may be overlapped, if the value's middle is clear of it
+    overlap = max(0.01, 0.25 * (label_box.x1 - label_box.x0))
     for i, line in enumerate(lines):
         box = line.bbox
-        if i == index or box.x0 < label_box.x1 - 0.01:
+        if i == index or box.x0 < label_box.x1 - overlap or box.cx <= label_box.x1:
             continue
         drift = abs(box.cy - anchor.cy)
         if not (same_row(anchor, box) or drift < 0.6 * max(anchor.height, box.height)):

@@ -84,6 +84,42 @@ def group_rows(lines: list[OcrLine]) -> list[Row]:
     return [Row(sorted(r, key=lambda ln: ln.bbox.x0)) for r in rows]
 
 
+def unstack(lines: list[OcrLine]) -> list[OcrLine]:
+    """Split a detection box that swallowed one narrow column over several rows.
+
+    The text detector can merge short cells stacked in a column (`袋` over `盒` in the unit
+    column) into one tall box read as `袋盒`. When a box spans the centres of n rows of its
+    neighbours and its text divides into n equal parts, each part goes back to its own row.
+    """
+    return [piece for line in lines for piece in _unstacked(line, lines)]
+
+
+def _unstacked(line: OcrLine, lines: list[OcrLine]) -> list[OcrLine]:
+    text = line.text.strip()
+    if len(text) < 2:
+        return [line]
+    beside = [
+        other
+        for other in lines
+        if other is not line
+        and line.bbox.y0 < other.bbox.cy < line.bbox.y1
+        and (other.bbox.x1 <= line.bbox.x0 or other.bbox.x0 >= line.bbox.x1)
+        and other.bbox.height < 0.75 * line.bbox.height
+    ]
+    rows = group_rows(beside)
+    count = len(rows)
+    if count < 2 or len(text) % count:
+        return [line]
+    size = len(text) // count
+    pieces = []
+    for index, row in enumerate(rows):
+        top, bottom = row.bbox.y0, row.bbox.y1
+        box = BBox(x0=line.bbox.x0, y0=top, x1=line.bbox.x1, y1=bottom)
+        piece = text[index * size : (index + 1) * size]
+        pieces.append(line.model_copy(update={"text": piece, "bbox": box}))
+    return pieces
+
+
 def find_header(rows: list[Row]) -> tuple[int, list[Column]] | None:
     """The first row naming at least three known columns, with each column's x-range."""
     synonyms = column_synonyms()
@@ -194,7 +230,7 @@ def read_expense_table(pages: list[tuple[int, list[OcrLine]]]) -> ExpenseTable:
     table = ExpenseTable([], [], [], None, 1.0, 0)
     columns: list[Column] | None = None
     for page, lines in pages:
-        rows = group_rows(lines)
+        rows = group_rows(unstack(lines))
         header = find_header(rows)
         start = 0
         if header is not None:

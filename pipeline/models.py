@@ -121,7 +121,11 @@ class Page(BaseModel):
     height: int
     source: PageSource
     quality: PageQuality = Field(default_factory=PageQuality)
-    red_seal: bool | None = Field(None, description="a red stamp was seen; None if not looked for")
+    red_seal: bool | None = Field(
+        None,
+        description="a seal was seen (red ink, or its round rim on a grey copy); "
+        "None if it could not be told",
+    )
     lines: list[OcrLine] = Field(default_factory=list)
 
     @property

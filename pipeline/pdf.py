@@ -25,6 +25,7 @@ from pipeline.errors import (
 )
 from pipeline.inputs import check_page_shape
 from pipeline.models import BBox, OcrLine
+from pipeline.seal import has_red_seal
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class PdfPageContent:
     height: float
     lines: list[OcrLine] | None
     image: npt.NDArray[np.uint8] | None
+    red_seal: bool | None = None
 
 
 def iter_pdf_pages(path: Path, settings: Settings) -> Iterator[PdfPageContent]:
@@ -80,7 +82,8 @@ def iter_pdf_pages(path: Path, settings: Settings) -> Iterator[PdfPageContent]:
                     glyphs = _plumber_glyphs(plumber, index) or _pdfium_glyphs(page, height)
                     if _enough_text(glyphs):
                         lines = glyphs_to_lines(glyphs, width, height)
-                        yield PdfPageContent(index, width, height, lines, None)
+                        seal = _shows_red_seal(page)
+                        yield PdfPageContent(index, width, height, lines, None, seal)
                     else:  # to be rendered and prepared for OCR: it must be page-shaped
                         check_page_shape(width, height, path, f"page {index + 1} of the PDF", "pt")
                         image = _render(page, width, height, settings)
@@ -368,6 +371,19 @@ def _join(segment: list[Glyph]) -> str:
             parts.append(" ")
         parts.append(glyph.text)
     return "".join(parts)
+
+
+SEAL_LOOK_SCALE = 60 / 72.0  # a seal is a few centimetres wide: 60 dpi shows it
+
+
+def _shows_red_seal(page: pypdfium2.PdfPage) -> bool:
+    """Whether the page, as printed, bears a red stamp: a text layer rarely carries the seal
+    (it is an image or a drawing), so a small rendering of the page is looked at."""
+    bitmap = page.render(scale=SEAL_LOOK_SCALE)
+    rgb = np.asarray(bitmap.to_numpy(), dtype=np.uint8)
+    if rgb.ndim == 2:
+        return False
+    return has_red_seal(np.ascontiguousarray(rgb[:, :, :3]))
 
 
 def _render(

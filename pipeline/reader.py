@@ -23,13 +23,13 @@ from pipeline.models import (
 )
 from pipeline.ocr import OcrEngine, get_engine
 from pipeline.pdf import iter_pdf_pages
-from pipeline.seal import red_seal_boxes, without_red_ink
+from pipeline.seal import red_seal_boxes, seal_ring_boxes, without_red_ink
 from pipeline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 REREAD_MIN_CONFIDENCE = 0.8  # a poorer second reading never replaces the first
-READ_VERSION = 10  # bump when image preparation or OCR changes what a page reads as
+READ_VERSION = 11  # bump when image preparation or OCR changes what a page reads as
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,7 @@ def iter_page_images(path: Path, settings: Settings | None = None) -> Iterator[P
                     width=round(content.width),
                     height=round(content.height),
                     source=PageSource.PDF_TEXT,
+                    red_seal=content.red_seal,
                     lines=content.lines,
                 )
             else:
@@ -78,10 +79,17 @@ def ocr_page(page_image: PageImage, engine: OcrEngine) -> Page:
         height=height,
         source=PageSource.OCR,
         quality=page_image.quality,
-        # a grey scan shows no red: whether it bears a seal was not seen, not seen to be absent
-        red_seal=None if QualityFlag.GRAYSCALE_COPY in page_image.quality.flags else bool(seals),
+        red_seal=_seal_seen(page_image, seals),
         lines=lines,
     )
+
+
+def _seal_seen(page_image: PageImage, red_seals: list[tuple[int, int, int, int]]) -> bool | None:
+    """Whether the page bears a seal. A grey copy shows no red: there a seal is known by its
+    round rim, and a page without one is not known to be unsealed (None), only not seen."""
+    if QualityFlag.GRAYSCALE_COPY not in page_image.quality.flags:
+        return bool(red_seals)
+    return True if seal_ring_boxes(page_image.image) else None
 
 
 def reread_under_seals(

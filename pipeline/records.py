@@ -286,6 +286,9 @@ class Document(BaseModel):
     quality: PageQuality = Field(default_factory=PageQuality)
     record: Record = Field(default_factory=OtherDocument)
     missing: dict[str, str] = Field(default_factory=dict, description="field -> why it is absent")
+    form: str = Field(
+        "", description="the printed version of its form family (电子票据, 门诊票据…), when told"
+    )
     continued: dict[str, list[int]] = Field(
         default_factory=dict,
         description="file -> pages: a document (an expense list photographed page by page) that "
@@ -301,8 +304,35 @@ class Document(BaseModel):
         own = [(self.file, page) for page in self.pages]
         return own + [(name, page) for name, pages in self.continued.items() for page in pages]
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Document:
+        """The inverse of `as_json` (typed values, boxes and quality restored)."""
+        doc_type = DocType(data["doc_type"])
+        region = data.get("region")
+        record_type = RECORD_TYPES[doc_type]
+        fields = {
+            key: _field_from_json(found)
+            for key, found in data["fields"].items()
+            if key in record_type.model_fields
+        }
+        return cls(
+            id=data["id"],
+            file=data["file"],
+            pages=data["pages"],
+            doc_type=doc_type,
+            doc_type_confidence=data["doc_type_confidence"],
+            region=BBox(x0=region[0], y0=region[1], x1=region[2], y1=region[3]) if region else None,
+            quality=PageQuality.model_validate(data.get("quality") or {}),
+            record=record_type.model_validate(fields),
+            missing=data.get("missing", {}),
+            continued=data.get("continued", {}),
+            form=data.get("form", ""),
+        )
+
     def as_json(self) -> dict[str, Any]:
-        extra = {"continued": self.continued} if self.continued else {}
+        extra: dict[str, Any] = {"continued": self.continued} if self.continued else {}
+        if self.form:
+            extra["form"] = self.form
         return {
             "id": self.id,
             "file": self.file,
@@ -315,3 +345,16 @@ class Document(BaseModel):
             "fields": {key: f.as_json() for key, f in self.fields.items()},
             "missing": self.missing,
         }
+
+
+def _field_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    """An `ExtractedField.as_json` dict as the field's constructor arguments."""
+    box = data.get("bbox")
+    return {
+        "value": data["value"],
+        "confidence": data["confidence"],
+        "page": box[0] if box else None,
+        "bbox": BBox(x0=box[1], y0=box[2], x1=box[3], y1=box[4]) if box else None,
+        "raw": data.get("raw", ""),
+        "note": data.get("note"),
+    }

@@ -59,3 +59,56 @@ def without_red_ink(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     under = red & (brightest < INK_ALONE)
     out[under] = np.repeat(brightest[..., None], 3, axis=2)[under]
     return out
+
+
+RING_SAMPLES = 120
+RING_COVER = 0.8  # share of the circle that must be inked: a seal's rim is drawn whole
+RING_BESIDE = 0.5  # ...with paper just inside and outside it: a thin line, not a dark patch
+
+
+def seal_ring_boxes(image: npt.NDArray[np.uint8]) -> list[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) in pixels of each round stamp's rim: on a grey copy a seal has no
+    colour left, but its outer ring is still a whole dark circle a few centimetres wide,
+    which print (letters, grids, photos) does not draw."""
+    import cv2
+
+    grey: Any = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    scale = min(1.0, 800 / max(grey.shape[:2]))
+    small: Any = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    side = max(small.shape[:2])
+    circles = cv2.HoughCircles(
+        cv2.medianBlur(small, 3),
+        cv2.HOUGH_GRADIENT,
+        dp=1.5,
+        minDist=side * 0.1,
+        param1=120,
+        param2=35,
+        minRadius=int(side * 0.045),  # a seal is 4 cm across, a letterhead logo half that
+        maxRadius=int(side * 0.12),
+    )
+    if circles is None:
+        return []
+    dark = np.percentile(small, 95) - 60
+    boxes: list[tuple[int, int, int, int]] = []
+    for cx, cy, radius in circles[0]:
+        rim = _rim_cover(small, float(cx), float(cy), float(radius), dark)
+        beside = min(
+            _rim_cover(small, float(cx), float(cy), float(radius) + 6, dark),
+            _rim_cover(small, float(cx), float(cy), float(radius) - 6, dark),
+        )
+        if rim >= RING_COVER and beside <= RING_BESIDE:
+            x0, y0 = (cx - radius) / scale, (cy - radius) / scale
+            x1, y1 = (cx + radius) / scale, (cy + radius) / scale
+            boxes.append((int(x0), int(y0), int(x1), int(y1)))
+    return boxes
+
+
+def _rim_cover(small: Any, cx: float, cy: float, radius: float, dark: float) -> float:
+    """Share of points round the circle with ink within two pixels of the rim."""
+    angles = np.linspace(0, 2 * np.pi, RING_SAMPLES, endpoint=False)[:, None]
+    radii = radius + np.arange(-2, 3)[None, :]
+    height, width = small.shape[:2]
+    xs = np.clip(np.rint(cx + radii * np.cos(angles)).astype(int), 0, width - 1)
+    ys = np.clip(np.rint(cy + radii * np.sin(angles)).astype(int), 0, height - 1)
+    inked = (small[ys, xs] < dark).any(axis=1)
+    return float(inked.mean())

@@ -80,3 +80,26 @@ def test_lines_that_miss_their_pages_subtotal_are_flagged_unless_quantity_times_
     unverified, confirmed = table.lines
     assert unverified.confidence == 0.8 and confirmed.confidence == 0.99
     assert table.confidence == 0.8
+
+
+def test_unit_cells_the_detector_stacked_into_one_box_go_back_to_their_rows() -> None:
+    first = {"项目名称": "葡萄糖注射液", "数量": "2", "单价": "297.20", "金额": "594.40"}
+    second = {"项目名称": "阿托伐他汀钙片", "数量": "5", "单价": "366.22", "金额": "1831.10"}
+    stacked = OcrLine(  # `袋` over `盒` in the unit column, read as one tall box
+        text="袋盒", confidence=0.99, bbox=BBox(x0=0.60, y0=0.128, x1=0.63, y1=0.167)
+    )
+    lines = _header(0.10) + _row(0.13, first) + _row(0.15, second) + [stacked]
+    table = read_expense_table([(0, lines)])
+    assert [(line.name, line.unit) for line in table.lines] == [
+        ("葡萄糖注射液", "袋"),
+        ("阿托伐他汀钙片", "盒"),
+    ]
+
+
+def test_a_name_wrapped_over_two_lines_in_one_row_is_not_split() -> None:
+    tall = OcrLine(
+        text="一次性输液器带针", confidence=0.99, bbox=BBox(x0=0.28, y0=0.128, x1=0.40, y1=0.165)
+    )
+    row = _row(0.138, {"数量": "1", "单价": "3.50", "金额": "3.50"})
+    (line,) = read_expense_table([(0, _header(0.10) + [tall] + row)]).lines
+    assert line.name == "一次性输液器带针"

@@ -185,3 +185,22 @@ def test_a_permit_address_wrapped_over_three_lines_is_one_value() -> None:
     address = document.fields["address"]
     assert address.value == "杭州市西湖区文三路387号1号楼1单元1004室"
     assert address.confidence >= 0.9  # a short last line read less surely does not flag it all
+
+
+def test_a_value_whose_padded_box_starts_inside_its_label_is_still_its_value() -> None:
+    rows = [  # a small ID-card photo: detection boxes overlap their neighbours a little
+        ("姓名", 1.0, 0.083, 0.207, 0.201, 0.312),
+        ("汪勇志", 1.0, 0.250, 0.219, 0.451, 0.332),
+        ("性别", 0.99, 0.085, 0.364, 0.244, 0.469),
+        ("男", 1.0, 0.230, 0.373, 0.417, 0.472),
+        ("民族", 1.0, 0.409, 0.335, 0.587, 0.434),
+        ("汉", 1.0, 0.555, 0.341, 0.638, 0.434),
+        ("出生", 1.0, 0.087, 0.525, 0.207, 0.621),
+        ("1979年7月13日", 1.0, 0.250, 0.531, 0.624, 0.627),
+        ("住址", 1.0, 0.087, 0.679, 0.203, 0.776),
+        ("山东省烟台市莱山区观海路78号", 1.0, 0.252, 0.685, 0.864, 0.781),
+        ("公民身份号码", 1.0, 0.067, 0.862, 0.449, 0.897),
+    ]
+    (document,) = extract_documents(_page(rows))
+    assert document.doc_type is DocType.ID_CARD
+    assert (document.fields["sex"].value, document.fields["ethnicity"].value) == ("男", "汉")

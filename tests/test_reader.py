@@ -58,7 +58,7 @@ def test_a_mixed_pdf_uses_text_where_it_has_it_and_ocr_elsewhere(
     assert "0012345678" in _texts([ln.text for ln in second.lines])
 
 
-def test_a_red_seal_is_noticed_and_a_grey_copy_leaves_it_open(
+def test_a_seal_is_noticed_in_red_or_by_its_rim_and_an_unsealed_grey_copy_leaves_it_open(
     tmp_path: Path, rapid_engine: OcrEngine
 ) -> None:
     page = render_page()
@@ -76,3 +76,9 @@ def test_a_red_seal_is_noticed_and_a_grey_copy_leaves_it_open(
     grey = tmp_path / "grey_copy.png"
     page.save(grey)  # a grey copy shows no red: whether it bears a seal was not seen
     assert read_file(grey, engine=rapid_engine).pages[0].red_seal is None
+    stamped_copy = tmp_path / "stamped_grey_copy.png"
+    array = cv2.cvtColor(np.asarray(page.convert("RGB")), cv2.COLOR_RGB2GRAY)
+    cv2.circle(array, (900, 1300), 150, 110, 8)  # the seal's rim, grey on a copy
+    cv2.putText(array, "SEAL", (800, 1320), cv2.FONT_HERSHEY_SIMPLEX, 2, 110, 6)
+    Image.fromarray(array).save(stamped_copy)
+    assert read_file(stamped_copy, engine=rapid_engine).pages[0].red_seal is True
