@@ -35,7 +35,6 @@ from flows.prefect_env import configure_prefect, prefect_server_errors
 from flows.prefect_flows import RETRY, Runtime
 from infra.storage import (
     CLAIMS,
-    MANIFEST,
     QUARANTINE,
     RESULT,
     RESULTS,
@@ -47,10 +46,12 @@ from infra.storage import (
     validate_key,
     validate_key_part,
 )
+from pipeline.bundle import MANIFEST, ClaimStatus
 from pipeline.errors import IntakeError, UnsupportedFileError
 from pipeline.inputs import PDF_TYPE, sniff
 from pipeline.models import Page, ReadResult
 from pipeline.pdf import _open_pdf, _open_plumber, _refuse_active_content
+from pipeline.result import AwaitingManifest, ClaimResult, ScanSource
 from pipeline.settings import Settings
 
 configure_prefect()  # only checks: flows.prefect_flows (imported above) has set them
@@ -60,8 +61,8 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 log = logging.getLogger(__name__)
 
 BULK_PREFIX = "bulk/"
-AWAITING_MANIFEST = "awaiting_manifest"
-PENDING = "pending"  # a manifest is there, the claim waits for the next batch
+AWAITING_MANIFEST = ClaimStatus.AWAITING_MANIFEST.value
+PENDING = ClaimStatus.PENDING.value  # a manifest is there, the claim waits for the next batch
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,30 +167,27 @@ def read_scan(runtime: Runtime, scan: Path, workdir: Path) -> ReadResult:
     return ReadResult(file=scan.name, media_type=PDF_TYPE, pages=pages)
 
 
-def _awaiting_result(claim: BulkClaim, scan_key: str, scan_sha256: str) -> dict[str, Any]:
+def _awaiting_result(claim: BulkClaim, scan_key: str, scan_sha256: str) -> ClaimResult:
     """The interim result of a claim found in a bulk scan that has no manifest yet."""
     shown_pages = ", ".join(str(p + 1) for p in claim.pages)
-    return {
-        "claim_id": claim.claim_id,
-        "status": AWAITING_MANIFEST,
-        "message": (
-            f"claim {claim.claim_id} was found in the bulk scan {scan_key} (pages {shown_pages}, "
-            f"ID number {claim.id_number or 'not read'}, name {claim.name or 'not read'}); "
-            f"upload its manifest as {upload_key(claim.claim_id, MANIFEST)} with "
-            f'"claim_id": "{claim.claim_id}", claim_type, care_type, insured_region, '
-            "treatment_region and submitted_on, and the claim is processed with the next "
-            "pending batch"
-        ),
-        "source": {"scan": scan_key, "sha256": scan_sha256, "pages": claim.pages},
-        "id_number": claim.id_number,
-        "name": claim.name,
-        "found_documents": claim.documents,
-        "documents": [],
-        "file_problems": [],
-        "missing_documents": [],
-        "issues": [],
-        "reimbursement": None,
-    }
+    message = (
+        f"claim {claim.claim_id} was found in the bulk scan {scan_key} (pages {shown_pages}, "
+        f"ID number {claim.id_number or 'not read'}, name {claim.name or 'not read'}); "
+        f"upload its manifest as {upload_key(claim.claim_id, MANIFEST)} with "
+        f'"claim_id": "{claim.claim_id}", claim_type, care_type, insured_region, '
+        "treatment_region and submitted_on, and the claim is processed with the next "
+        "pending batch"
+    )
+    awaiting = AwaitingManifest(
+        message=message,
+        source=ScanSource(scan=scan_key, sha256=scan_sha256, pages=claim.pages),
+        id_number=claim.id_number,
+        name=claim.name,
+        found_documents=claim.documents,
+    )
+    return ClaimResult(
+        claim_id=claim.claim_id, status=ClaimStatus.AWAITING_MANIFEST, awaiting=awaiting
+    )
 
 
 def _store_group_file(objects: ObjectStore, claim_id: str, name: str, path: Path) -> None:
@@ -243,7 +241,9 @@ def run_bulk_scan(key: str) -> dict[str, Any]:
                 status=status or AWAITING_MANIFEST,
             )
             if not has_manifest and status in (None, AWAITING_MANIFEST):
-                objects.put_result(claim_id, RESULT, _awaiting_result(claim, key, scan_sha256))
+                objects.put_result(
+                    claim_id, RESULT, _awaiting_result(claim, key, scan_sha256).as_json()
+                )
             claims.append(claim)
             log.info("bulk scan %s: claim %s, pages %s", key, claim_id, group.pages)
     summary = {

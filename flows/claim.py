@@ -1,7 +1,7 @@
-"""One claim, in process: read every file, extract, validate, calculate, store.
+"""One claim's files: read every upload, find its documents, assemble the bundle.
 
-These are plain functions; the Prefect flows wrap them as tasks. Nothing here deletes or
-changes an uploaded file.
+Plain functions the Prefect flows wrap as tasks; the claim service (`claims.service`)
+finishes the claim. Nothing here deletes or changes an uploaded file.
 """
 
 from __future__ import annotations
@@ -10,33 +10,21 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from claims.service import process
 from extractors.extract import extract_claim_documents
 from infra.storage import UnsafeKeyError
 from infra.store import ClaimStore
-from pipeline.bundle import (
-    ClaimBundle,
-    ClaimManifest,
-    ClaimStatus,
-    FileProblem,
-    ManifestError,
-    Severity,
-    ValidationIssue,
-)
+from pipeline.bundle import MANIFEST, ClaimBundle, ClaimManifest, FileProblem
 from pipeline.errors import CorruptFileError, IntakeError, OcrEngineError
 from pipeline.models import ReadResult
 from pipeline.ocr import OcrEngine
 from pipeline.reader import read_file
+from pipeline.result import ClaimResult
 from pipeline.settings import Settings, get_settings
 from validators.consistency import resolve_agent_cards
-from validators.duplicates import invoice_keys
-from validators.rules import rules_for_region
-from validators.validate import Outcome, validate
 
 log = logging.getLogger(__name__)
-
-MANIFEST = "claim.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,80 +117,16 @@ def assemble_bundle(manifest: ClaimManifest, outcomes: list[FileOutcome]) -> Cla
     return resolve_agent_cards(bundle)
 
 
-def claim_result(
-    bundle: ClaimBundle, outcome: Outcome, reimbursement: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The SPEC §6 result JSON."""
-    return {
-        "claim_id": bundle.manifest.claim_id,
-        "status": outcome.status.value,
-        "claim_type": bundle.manifest.claim_type.value,
-        "care_type": bundle.manifest.care_type.value,
-        "documents": [d.as_json() for d in bundle.documents],
-        "file_problems": [p.model_dump() for p in bundle.file_problems],
-        "missing_documents": outcome.missing_documents,
-        "issues": [i.as_json() for i in outcome.issues],
-        "reimbursement": reimbursement,
-    }
-
-
-def manifest_error_result(claim_id: str, error: ManifestError, stored: bool) -> dict[str, Any]:
-    """The result of a claim whose claim.json is missing or wrong: nothing read, one issue.
-
-    The claim cannot be completed until the operator supplies a valid manifest, so it is
-    `incomplete`, with the `manifest_invalid` issue saying what to fix; a stored claim.json is
-    listed as a file problem too (the flows quarantine it with the reason)."""
-    message = str(error).removeprefix(f"{error.path}: ") if error.path else str(error)
-    problems = [FileProblem(file=MANIFEST, reason=error.reason, message=message)] if stored else []
-    return {
-        "claim_id": claim_id,
-        "status": ClaimStatus.INCOMPLETE.value,
-        "claim_type": None,
-        "care_type": None,
-        "documents": [],
-        "file_problems": [p.model_dump() for p in problems],
-        "missing_documents": [],
-        "issues": [
-            ValidationIssue(code=error.reason, severity=Severity.ERROR, message=message).as_json()
-        ],
-        "reimbursement": None,
-    }
-
-
-def evaluate_bundle(
-    bundle: ClaimBundle, store: ClaimStore | None = None
-) -> tuple[Outcome, dict[str, Any] | None]:
-    """Validate, then calculate when (and only when) the claim is complete."""
-    rules = rules_for_region(bundle.manifest.insured_region)
-    outcome = validate(bundle, rules, store)
-    reimbursement = None
-    if outcome.status is ClaimStatus.COMPLETE:
-        from flows.calculation import calculate_claim
-
-        reimbursement = calculate_claim(bundle)
-    return outcome, reimbursement
-
-
 def process_claim_folder(
     folder: Path,
     *,
     store: ClaimStore | None = None,
     engine: OcrEngine | None = None,
     settings: Settings | None = None,
-) -> dict[str, Any]:
+) -> ClaimResult:
     """Run the whole claim; store the result when a store is given."""
     settings = settings or get_settings()
     manifest = ClaimManifest.load(folder / MANIFEST)
     outcomes = [read_claim_file(p, engine, settings) for p in claim_files(folder)]
     bundle = assemble_bundle(manifest, outcomes)
-    outcome, reimbursement = evaluate_bundle(bundle, store)
-    result = claim_result(bundle, outcome, reimbursement)
-    if store is not None:
-        store.save_result(
-            result, manifest.model_dump(mode="json"), invoice_keys(bundle), content_hash(folder)
-        )
-        if reimbursement is not None:
-            store.save_calculation(
-                manifest.claim_id, reimbursement.get("inputs_digest", ""), reimbursement
-            )
-    return result
+    return process(bundle, store, content_hash(folder) if store is not None else "")

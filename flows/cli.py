@@ -17,6 +17,7 @@ from flows.prefect_env import PrefectUnavailableError, configure_prefect
 from pipeline.errors import IntakeError
 from pipeline.logs import setup_logging
 from pipeline.models import ReadResult
+from pipeline.result import ClaimResult
 from pipeline.settings import get_settings
 
 app = typer.Typer(
@@ -313,7 +314,9 @@ def evaluate(
                 continue
             for truth in labelled.documents:
                 tally = compare_document(truth, match_document(truth, documents), threshold)
-                evaluation.record(labelled.variant, truth, tally, labelled.path.name)
+                evaluation.record(
+                    labelled.variant, truth, tally, _shown_path(labelled.path, folder)
+                )
             if golden:
                 problem = check_golden(folder, labelled.path, documents)
                 if problem:
@@ -328,6 +331,11 @@ def evaluate(
             typer.echo(f"golden: {problem}")
     if golden_problems:
         raise typer.Exit(code=1)
+
+
+def _shown_path(path: Path, folder: Path) -> str:
+    """The file as a person finds it: relative to the evaluated folder (names repeat per claim)."""
+    return str(path.relative_to(folder)) if path.is_relative_to(folder) else path.name
 
 
 def _print_evaluation(report: dict[str, Any], *, show_misses: bool) -> None:
@@ -387,29 +395,29 @@ def claim(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     if as_json:
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
         return
     _print_claim(result)
 
 
-def _print_claim(result: dict[str, Any]) -> None:
-    typer.echo(f"claim {result['claim_id']}: {result['status'].upper()}")
-    for document in result["documents"]:
+def _print_claim(result: ClaimResult) -> None:
+    typer.echo(f"claim {result.claim_id}: {result.status.value.upper()}")
+    for document in result.documents:
         typer.echo(
-            f"  {document['id']:<40} {document['doc_type']:<24} {document['doc_type_confidence']:.2f}"
+            f"  {document.id:<40} {document.doc_type.value:<24} {document.doc_type_confidence:.2f}"
         )
-    for problem in result["file_problems"]:
-        typer.echo(f"  {problem['file']:<40} refused: {problem['reason']}")
-    if result["missing_documents"]:
-        typer.echo(f"missing documents: {', '.join(result['missing_documents'])}")
-    for found in result["issues"]:
-        typer.echo(f"  [{found['severity']}] {found['code']}: {found['message']}")
-    money = result["reimbursement"]
+    for problem in result.file_problems:
+        typer.echo(f"  {problem.file:<40} refused: {problem.reason}")
+    if result.missing_documents:
+        typer.echo(f"missing documents: {', '.join(result.missing_documents)}")
+    for found in result.issues:
+        typer.echo(f"  [{found.severity.value}] {found.code.value}: {found.message}")
+    money = result.reimbursement
     if money:
         typer.echo(
-            f"reimbursement ({money['policy']}): compliant {money['compliant_amount']}, "
-            f"deductible {money['deductible']}, fund pays {money['fund_payment']}, "
-            f"individual pays {money['individual_payment']}"
+            f"reimbursement ({money.policy}): compliant {money.compliant_amount}, "
+            f"deductible {money.deductible}, fund pays {money.fund_payment}, "
+            f"individual pays {money.individual_payment}"
         )
 
 

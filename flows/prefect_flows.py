@@ -22,16 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flows.claim import (
-    MANIFEST,
-    assemble_bundle,
-    claim_files,
-    claim_result,
-    content_hash,
-    evaluate_bundle,
-    manifest_error_result,
-    unsafe_name_outcomes,
-)
+from claims.service import manifest_error_result, process
+from flows.claim import assemble_bundle, claim_files, content_hash, unsafe_name_outcomes
 from flows.prefect_env import configure_prefect
 from flows.review import revalidate
 from flows.workers import OcrPool
@@ -42,10 +34,10 @@ from infra.storage import (
     UnsafeKeyError,
 )
 from infra.store import ClaimStore
-from pipeline.bundle import ClaimManifest, ManifestError
+from pipeline.bundle import MANIFEST, ClaimManifest, ManifestError
 from pipeline.logs import setup_logging
+from pipeline.result import ClaimResult
 from pipeline.settings import Settings, get_settings
-from validators.duplicates import invoice_keys
 
 # Prefect reads its settings when imported: set them first (or check them, when an entry
 # point imported Prefect already; see flows/prefect_env.py)
@@ -126,18 +118,18 @@ RETRY: dict[str, Any] = {
 }
 
 
-def publish(claim_id: str, result: dict[str, Any], reimbursement: dict[str, Any] | None) -> None:
+def publish(claim_id: str, result: ClaimResult) -> None:
     """Write the money (when calculated), then the result, beside the claim's uploads.
 
     result.json last: it marks the claim done (no longer pending), so a publish cut short
     leaves the claim pending and its retry writes both."""
     runtime = Runtime.get()
-    if reimbursement is not None:
-        runtime.objects.put_result(claim_id, "reimbursement.json", reimbursement)
-    runtime.objects.put_result(claim_id, "result.json", result)
+    if result.reimbursement is not None:
+        runtime.objects.put_result(claim_id, "reimbursement.json", result.reimbursement.as_json())
+    runtime.objects.put_result(claim_id, "result.json", result.as_json())
 
 
-def run_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
+def run_claim(claim_id: str, force: bool = False) -> ClaimResult:
     """Fetch, read, validate, store and publish one claim (the body of every claim flow)."""
     runtime = Runtime.get()
     with tempfile.TemporaryDirectory(prefix="intake-") as workdir:
@@ -147,8 +139,9 @@ def run_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
         if stored is not None and not force and runtime.store.content_hash_of(claim_id) == digest:
             log.info("claim %s unchanged since its last result; skipped", claim_id)
             # published again: a retry after a failed publish must finish it (no longer pending)
-            publish(claim_id, stored, stored.get("reimbursement"))
-            return stored
+            result = ClaimResult.from_json(stored)
+            publish(claim_id, result)
+            return result
         if not any(folder.iterdir()):
             raise ObjectNotFoundError(f"claim {claim_id} has no uploads under claims/{claim_id}/")
         try:
@@ -156,36 +149,25 @@ def run_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
         except ManifestError as exc:  # recorded and quarantined: the operator must fix it
             log.warning("claim %s: %s", claim_id, exc)
             result = manifest_error_result(claim_id, exc, stored=(folder / MANIFEST).is_file())
-            reimbursement = None
         else:
             outcomes = runtime.pool.read_all(claim_files(folder))
             outcomes += unsafe_name_outcomes(runtime.objects.skipped_uploads(claim_id))
             bundle = assemble_bundle(manifest, outcomes)
             bundle.confirmed_fields = runtime.store.confirmed_fields(claim_id)
-            outcome, reimbursement = evaluate_bundle(bundle, runtime.store)
-            result = claim_result(bundle, outcome, reimbursement)
-            runtime.store.save_result(
-                result, manifest.model_dump(mode="json"), invoice_keys(bundle), digest
-            )
-            if reimbursement is not None:
-                runtime.store.save_calculation(
-                    claim_id, str(reimbursement.get("inputs_digest", "")), reimbursement
-                )
-    publish(claim_id, result, reimbursement)
-    for problem in result["file_problems"]:
-        if problem["reason"] == UnsafeKeyError.reason:
+            result = process(bundle, runtime.store, digest)
+    publish(claim_id, result)
+    for problem in result.file_problems:
+        if problem.reason == UnsafeKeyError.reason:
             continue  # an unsafe name cannot be copied by name; the result reports it
-        runtime.objects.quarantine(
-            claim_id, problem["file"], f"{problem['reason']}: {problem['message']}"
-        )
+        runtime.objects.quarantine(claim_id, problem.file, f"{problem.reason}: {problem.message}")
     if runtime.on_claim_done is not None:
-        runtime.on_claim_done(claim_id, result["status"])
+        runtime.on_claim_done(claim_id, result.status.value)
     return result
 
 
 @task(name="claim", task_run_name="claim-{claim_id}", **RETRY)
 def claim_task(claim_id: str, force: bool = False) -> dict[str, Any]:
-    return run_claim(claim_id, force)
+    return run_claim(claim_id, force).as_json()  # the flows hand on the published JSON
 
 
 @flow(name="process-claim")
@@ -199,11 +181,11 @@ def process_claim(claim_id: str, force: bool = False) -> dict[str, Any]:
 @task(name="revalidate", task_run_name="revalidate-{claim_id}", **RETRY)
 def revalidate_task(claim_id: str) -> dict[str, Any]:
     runtime = Runtime.get()
-    result, reimbursement = revalidate(runtime.store, claim_id)
-    publish(claim_id, result, reimbursement)
+    result = revalidate(runtime.store, claim_id)
+    publish(claim_id, result)
     if runtime.on_claim_done is not None:
-        runtime.on_claim_done(claim_id, result["status"])
-    return result
+        runtime.on_claim_done(claim_id, result.status.value)
+    return result.as_json()
 
 
 @flow(name="reprocess-claim")

@@ -37,7 +37,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from flows.claim import claim_result, evaluate_bundle
+from claims.calculation import calculate_claim
+from claims.service import conclude, evaluate
 from infra.store import ClaimStore, CorrectionRow
 from pipeline.bundle import (
     ClaimBundle,
@@ -47,8 +48,9 @@ from pipeline.bundle import (
     IssueCode,
     ValidationIssue,
 )
+from pipeline.calculator import ReimbursementResult
 from pipeline.errors import IntakeError
-from pipeline.models import BBox, PageQuality, QualityFlag
+from pipeline.models import QualityFlag
 from pipeline.normalize import (
     id_checksum_valid,
     is_masked_id_number,
@@ -69,9 +71,9 @@ from pipeline.records import (
     InvoiceItem,
     Record,
 )
+from pipeline.result import ClaimResult
 from pipeline.wording import with_article
 from validators.consistency import resolve_agent_cards
-from validators.duplicates import invoice_keys
 from validators.rules import rules_for_region
 from validators.validate import Outcome, decide_status, validate
 
@@ -114,18 +116,6 @@ class CorrectionError(IntakeError):
         self.field = field
 
 
-def _field_from_json(data: dict[str, Any]) -> dict[str, Any]:
-    box = data.get("bbox")
-    return {
-        "value": data["value"],
-        "confidence": data["confidence"],
-        "page": box[0] if box else None,
-        "bbox": BBox(x0=box[1], y0=box[2], x1=box[3], y1=box[4]) if box else None,
-        "raw": data.get("raw", ""),
-        "note": data.get("note"),
-    }
-
-
 def _record(doc_type: DocType, fields: dict[str, dict[str, Any]]) -> Record:
     record_type = RECORD_TYPES[doc_type]
     known = {k: v for k, v in fields.items() if k in record_type.model_fields}
@@ -133,21 +123,8 @@ def _record(doc_type: DocType, fields: dict[str, dict[str, Any]]) -> Record:
 
 
 def document_from_json(data: dict[str, Any]) -> Document:
-    """The inverse of `Document.as_json` (typed values, boxes and quality restored)."""
-    doc_type = DocType(data["doc_type"])
-    region = data.get("region")
-    return Document(
-        id=data["id"],
-        file=data["file"],
-        pages=data["pages"],
-        doc_type=doc_type,
-        doc_type_confidence=data["doc_type_confidence"],
-        region=BBox(x0=region[0], y0=region[1], x1=region[2], y1=region[3]) if region else None,
-        quality=PageQuality.model_validate(data.get("quality") or {}),
-        record=_record(doc_type, {k: _field_from_json(f) for k, f in data["fields"].items()}),
-        missing=data.get("missing", {}),
-        continued=data.get("continued", {}),
-    )
+    """The inverse of `Document.as_json` (see `Document.from_json`)."""
+    return Document.from_json(data)
 
 
 def _field_dumps(document: Document) -> dict[str, dict[str, Any]]:
@@ -476,7 +453,7 @@ def governed(bundle: ClaimBundle, held: dict[str, Contradiction]) -> ClaimBundle
 
 def _evaluate_decided(
     bundle: ClaimBundle, store: ClaimStore, held: dict[str, Contradiction]
-) -> tuple[ClaimBundle, Outcome, dict[str, Any] | None]:
+) -> tuple[ClaimBundle, Outcome, ReimbursementResult | None]:
     """Validation with the decided contradictions settled: the status is decided again over
     the issues left open, and a complete claim is calculated on the governing amounts."""
     rules = rules_for_region(bundle.manifest.insured_region)
@@ -487,17 +464,13 @@ def _evaluate_decided(
     )
     reimbursement = None
     if outcome.status is ClaimStatus.COMPLETE:
-        from flows.calculation import calculate_claim
-
         reimbursement = calculate_claim(governed(bundle, held))
     return _noted(bundle, held), outcome, reimbursement
 
 
-def revalidate(store: ClaimStore, claim_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Validate a stored claim again with its corrections; store and return the new result.
-
-    Returns (result, reimbursement); the reimbursement is None unless the claim is complete.
-    """
+def revalidate(store: ClaimStore, claim_id: str) -> ClaimResult:
+    """Validate a stored claim again with its corrections; store and return the new result
+    (its reimbursement is None unless the claim is complete)."""
     row = store.get_claim(claim_id)
     if row is None:
         raise CorrectionError(f"claim {claim_id} has no stored result yet; process it first")
@@ -517,9 +490,5 @@ def revalidate(store: ClaimStore, claim_id: str) -> tuple[dict[str, Any], dict[s
     if held:
         bundle, outcome, reimbursement = _evaluate_decided(bundle, store, held)
     else:
-        outcome, reimbursement = evaluate_bundle(bundle, store)
-    result = claim_result(bundle, outcome, reimbursement)
-    store.save_result(result, row.manifest, invoice_keys(bundle), row.content_hash)
-    if reimbursement is not None:
-        store.save_calculation(claim_id, str(reimbursement.get("inputs_digest", "")), reimbursement)
-    return result, reimbursement
+        outcome, reimbursement = evaluate(bundle, store)
+    return conclude(bundle, outcome, reimbursement, store, row.content_hash)

@@ -57,6 +57,7 @@ from minio.datatypes import Object
 from minio.error import InvalidResponseError, S3Error, ServerError
 from minio.helpers import DictType
 
+from pipeline.bundle import MANIFEST
 from pipeline.errors import IntakeError
 from pipeline.settings import Settings
 
@@ -65,7 +66,6 @@ log = logging.getLogger(__name__)
 CLAIMS = "claims"
 RESULTS = "_results"
 QUARANTINE = "quarantine"
-MANIFEST = "claim.json"
 RESULT = "result.json"
 MAX_PART_BYTES = 200
 MAX_KEY_BYTES = 1024  # the S3 limit

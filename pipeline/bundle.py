@@ -44,6 +44,8 @@ class ClaimStatus(StrEnum):
     INCOMPLETE = "incomplete"
     NEEDS_REVIEW = "needs_review"
     REJECTED = "rejected"
+    AWAITING_MANIFEST = "awaiting_manifest"  # found in a bulk scan; its claim.json has not come
+    PENDING = "pending"  # its claim.json is there; it waits for the next batch
 
 
 class Severity(StrEnum):
@@ -59,6 +61,9 @@ class ManifestError(IntakeError):
 
 MAX_MONEY = Decimal("100000000")
 MAX_MANIFEST_BYTES = 64 * 1024
+
+
+MANIFEST = "claim.json"  # a claim's manifest, uploaded beside its documents
 
 
 class ClaimManifest(BaseModel):

@@ -16,6 +16,7 @@ from conftest import SAMPLE_DOCS
 from flows.claim import process_claim_folder
 from infra.store import CalculationRow, ClaimStore
 from pipeline.ocr import OcrEngine
+from pipeline.result import ClaimResult
 from pipeline.settings import Settings
 
 pytestmark = pytest.mark.ocr
@@ -31,7 +32,7 @@ def results(
     out = {
         folder.name: process_claim_folder(
             folder, store=store, engine=rapid_engine, settings=settings
-        )
+        ).as_json()  # the SPEC §6 JSON, as stored and published
         for folder in CLAIMS
     }
     out["_store"] = store
@@ -109,10 +110,20 @@ def test_the_same_folder_processed_twice_gives_the_same_result(
     again = process_claim_folder(
         SAMPLE_DOCS / "claims" / "C-2026-0001", store=store, engine=rapid_engine, settings=settings
     )
-    assert again == results["C-2026-0001"]
+    assert again.as_json() == results["C-2026-0001"]
     assert store.count(CalculationRow) == sum(
         1 for k, r in results.items() if not k.startswith("_") and r["status"] == "complete"
     )
+
+
+def test_a_stored_result_reads_back_as_the_same_typed_result(results: dict[str, Any]) -> None:
+    store: ClaimStore = results["_store"]
+    for claim_id in (p.name for p in CLAIMS):
+        stored = store.get_result(claim_id)
+        assert stored == results[claim_id]
+        typed = ClaimResult.from_json(stored)
+        assert typed.as_json() == stored, claim_id  # byte for byte: the contract holds
+        assert typed.status.value == stored["status"]
 
 
 def test_a_claim_without_manifest_is_refused_with_advice(tmp_path: Path) -> None:

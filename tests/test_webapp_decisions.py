@@ -59,12 +59,14 @@ def app_parts(
     store = ClaimStore(f"sqlite:///{state / 'claims.db'}")
     objects = ObjectStore(local, endpoint=s3_server.endpoint)
     objects.ensure_bucket()
-    result = process_claim_folder(SAMPLE_DOCS / "claims" / CLAIM, store=store, settings=local)
+    result = process_claim_folder(
+        SAMPLE_DOCS / "claims" / CLAIM, store=store, settings=local
+    ).as_json()
     assert result["status"] == "needs_review"
     assert "amount_words_mismatch" in {i["code"] for i in result["issues"]}
 
     def reprocess(claim_id: str) -> dict[str, Any]:
-        return revalidate(store, claim_id)[0]
+        return revalidate(store, claim_id).as_json()
 
     app = create_app(local, store, objects, reprocess)
     app.state.accounts.add_user("dora", PASSWORD, Role.REVIEWER)

@@ -31,10 +31,9 @@ from sqlalchemy import JSON, DateTime, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extractors.extract import extract_documents
-from flows.claim import MANIFEST
 from infra.storage import ObjectStore, upload_key, validate_key_part
 from infra.store import ClaimStore
-from pipeline.bundle import CareType, ClaimBundle, ClaimManifest, ClaimType
+from pipeline.bundle import MANIFEST, CareType, ClaimBundle, ClaimManifest, ClaimType
 from pipeline.errors import IntakeError
 from pipeline.models import QualityFlag
 from pipeline.ocr.registry import get_engine

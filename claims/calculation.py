@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
 
 from pipeline.bundle import ClaimBundle
-from pipeline.calculator import CalculationInput, get_calculator
+from pipeline.calculator import CalculationInput, ReimbursementResult, get_calculator
 from pipeline.records import DocType, ExpenseLine
 from pipeline.settings import get_settings
 from validators.common import region_of_hospital, value_of
@@ -71,7 +70,7 @@ def calculation_input(bundle: ClaimBundle) -> CalculationInput:
     )
 
 
-def calculate_claim(bundle: ClaimBundle) -> dict[str, Any]:
-    """The reimbursement of a complete claim, as JSON (policy, figures, lines, explanation)."""
+def calculate_claim(bundle: ClaimBundle) -> ReimbursementResult:
+    """The reimbursement of a complete claim (policy, figures, lines, explanation)."""
     calculator = get_calculator(get_settings().calculator_url)
-    return calculator.calculate(calculation_input(bundle)).as_json()
+    return calculator.calculate(calculation_input(bundle))
