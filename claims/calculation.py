@@ -7,9 +7,17 @@ from decimal import Decimal
 
 from pipeline.bundle import ClaimBundle
 from pipeline.calculator import CalculationInput, ReimbursementResult, get_calculator
-from pipeline.records import DocType, ExpenseLine
+from pipeline.records import (
+    DocType,
+    ExpenseLine,
+    ExpenseList,
+    FilingRecord,
+    MedicalInvoice,
+    records_of,
+    value,
+)
 from pipeline.settings import get_settings
-from validators.common import region_of_hospital, value_of
+from validators.common import region_of_hospital
 from validators.rules import rules_for_region
 
 LEVELS = {"一": 1, "二": 2, "三": 3}
@@ -18,9 +26,8 @@ PROOF_TYPES = (DocType.RESIDENCE_PROOF, DocType.RESIDENCE_PERMIT, DocType.EMPLOY
 
 def hospital_level(bundle: ClaimBundle) -> int | None:
     """From the invoice's 医疗机构类型 (三级甲等综合医院) — the treating hospital's level."""
-    for invoice in bundle.of_type(DocType.MEDICAL_INVOICE.value):
-        kind = value_of(invoice, "hospital_type")
-        match = re.search(r"([一二三])级", kind) if isinstance(kind, str) else None
+    for invoice in records_of(bundle.documents, MedicalInvoice):
+        match = re.search(r"([一二三])级", value(invoice.hospital_type) or "")
         if match:
             return LEVELS[match.group(1)]
     return None
@@ -28,36 +35,23 @@ def hospital_level(bundle: ClaimBundle) -> int | None:
 
 def calculation_input(bundle: ClaimBundle) -> CalculationInput:
     manifest = bundle.manifest
-    lines: list[ExpenseLine] = []
-    for listing in bundle.of_type(DocType.EXPENSE_LIST.value):
-        lines.extend(value_of(listing, "lines") or [])
-    total = sum(
-        (
-            t
-            for d in bundle.of_type(DocType.MEDICAL_INVOICE.value)
-            if isinstance(t := value_of(d, "total_amount"), Decimal)
-        ),
-        Decimal("0.00"),
-    )
-    filings = bundle.of_type(DocType.FILING_RECORD.value)
-    filed_region = value_of(filings[0], "treatment_region") if filings else None
-    hospital = next(
-        (
-            h
-            for d in bundle.of_type(DocType.MEDICAL_INVOICE.value)
-            if isinstance(h := value_of(d, "hospital_name"), str)
-        ),
-        None,
-    )
+    invoices = records_of(bundle.documents, MedicalInvoice)
+    lines: list[ExpenseLine] = [
+        line
+        for listing in records_of(bundle.documents, ExpenseList)
+        for line in value(listing.lines) or []
+    ]
+    total = sum((t for i in invoices if (t := value(i.total_amount)) is not None), Decimal("0.00"))
+    filings = records_of(bundle.documents, FilingRecord)
+    filed_region = value(filings[0].treatment_region) if filings else None
+    hospital = next((h for i in invoices if (h := value(i.hospital_name))), None)
     known = rules_for_region(manifest.insured_region).hospital_regions
     return CalculationInput(
         claim_id=manifest.claim_id,
         claim_type=manifest.claim_type,
         care_type=manifest.care_type,
         insured_region=manifest.insured_region,
-        filed_treatment_region=filed_region
-        if isinstance(filed_region, str)
-        else manifest.treatment_region,
+        filed_treatment_region=filed_region or manifest.treatment_region,
         treatment_region=region_of_hospital(hospital, known) if hospital else None,
         long_term_proof=any(d.doc_type in PROOF_TYPES for d in bundle.documents),
         is_filed=bool(filings)

@@ -358,3 +358,17 @@ def _field_from_json(data: dict[str, Any]) -> dict[str, Any]:
         "raw": data.get("raw", ""),
         "note": data.get("note"),
     }
+
+
+R = TypeVar("R", bound=Record)
+
+
+def records_of(documents: list[Document], kind: type[R]) -> list[R]:
+    """The typed records of the documents of one kind (`MedicalInvoice`, `ExpenseList`…):
+    fields read as attributes with their types, not by string key."""
+    return [d.record for d in documents if isinstance(d.record, kind)]
+
+
+def value(found: ExtractedField[T] | None) -> T | None:
+    """A field's value, or None when it was not read."""
+    return found.value if found is not None else None
