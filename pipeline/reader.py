@@ -29,7 +29,8 @@ from pipeline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 REREAD_MIN_CONFIDENCE = 0.8  # a poorer second reading never replaces the first
-READ_VERSION = 11  # bump when image preparation or OCR changes what a page reads as
+REREAD_BELOW = 0.97  # under a seal, a line read less surely than this is read again
+READ_VERSION = 12  # bump when image preparation or OCR changes what a page reads as
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,10 @@ def reread_under_seals(
     """
     height, width = image.shape[:2]
     cleaned = without_red_ink(image)
-    for _, y0, _, y1 in seals:
+    for seal in seals:
+        if not _doubtful_under(seal, lines, width, height):
+            continue  # every line the seal touches was read surely: nothing to gain
+        _, y0, _, y1 = seal
         margin = (y1 - y0) // 4
         top, bottom = max(0, y0 - margin), min(height, y1 + margin)
         if bottom - top < 8:
@@ -127,6 +131,16 @@ def reread_under_seals(
         ]
         lines = _merge_reads(lines, band)
     return lines
+
+
+def _doubtful_under(
+    seal: tuple[int, int, int, int], lines: list[OcrLine], width: int, height: int
+) -> bool:
+    """Whether a line the seal touches was read with doubt (or none was read there at all)."""
+    x0, y0, x1, y1 = seal
+    box = BBox.from_pixels(x0, y0, x1, y1, width, height)
+    touched = [ln for ln in lines if _overlap(ln.bbox, box) > 0]
+    return not touched or min(ln.confidence for ln in touched) < REREAD_BELOW
 
 
 def _merge_reads(first: list[OcrLine], second: list[OcrLine]) -> list[OcrLine]:

@@ -26,7 +26,12 @@ class Settings(BaseSettings):
         "(in the flows' OCR pool: the cores shared out between its workers)",
     )
     ocr_workers: int = Field(0, description="OCR worker processes; 0 = one per core")
-    ocr_max_side: int = Field(2000, description="longest side, in pixels, handed to the detector")
+    ocr_max_side: int = Field(2000, description="longest side, in pixels, the lines are read at")
+    ocr_det_side: int = Field(
+        0,
+        description="longest side, in pixels, the text detector looks at (boxes are mapped back "
+        "and lines read from the larger page); 0 = the engine's default (the page as read)",
+    )
     paddle_det_model_dir: Path | None = Field(
         None, description="PP-OCR detection model folder (inference.onnx + inference.yml)"
     )

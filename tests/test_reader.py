@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from synth import image_pdf, render_page, text_pdf
 
-from pipeline.models import PageSource
+from pipeline.models import BBox, OcrLine, PageSource
 from pipeline.ocr import OcrEngine
-from pipeline.reader import read_file
+from pipeline.reader import _doubtful_under, read_file
 from pipeline.textmatch import squash
 
 pytestmark = pytest.mark.ocr
@@ -82,3 +82,36 @@ def test_a_seal_is_noticed_in_red_or_by_its_rim_and_an_unsealed_grey_copy_leaves
     cv2.putText(array, "SEAL", (800, 1320), cv2.FONT_HERSHEY_SIMPLEX, 2, 110, 6)
     Image.fromarray(array).save(stamped_copy)
     assert read_file(stamped_copy, engine=rapid_engine).pages[0].red_seal is True
+
+
+class _CountingEngine:
+    """The real engine, counting its reads (to see which regions are read twice)."""
+
+    def __init__(self, engine: OcrEngine) -> None:
+        self.engine, self.reads = engine, 0
+        self.name = engine.name
+
+    def read(self, image: np.ndarray) -> list[OcrLine]:  # type: ignore[type-arg]
+        self.reads += 1
+        return self.engine.read(image)
+
+
+def test_a_seal_is_read_through_again_only_where_the_print_it_touches_was_read_with_doubt() -> None:
+    seal = (100, 100, 300, 300)  # pixels, on a 1000 × 1000 page
+
+    def line(confidence: float, y: float) -> OcrLine:
+        box = BBox(x0=0.05, y0=y, x1=0.5, y1=y + 0.03)
+        return OcrLine(text="收款单位", confidence=confidence, bbox=box)
+
+    assert not _doubtful_under(seal, [line(0.99, 0.2), line(0.5, 0.6)], 1000, 1000)
+    assert _doubtful_under(seal, [line(0.9, 0.2)], 1000, 1000)
+    assert _doubtful_under(seal, [line(0.99, 0.6)], 1000, 1000)  # nothing read under it
+
+
+def test_print_under_solid_red_ink_is_read_again(tmp_path: Path, rapid_engine: OcrEngine) -> None:
+    page = cv2.cvtColor(np.asarray(render_page()), cv2.COLOR_RGB2BGR)
+    cv2.circle(page, (400, 320), 130, (30, 30, 220), -1)  # solid red over the print
+    cv2.imwrite(str(tmp_path / "over.png"), page)
+    counting = _CountingEngine(rapid_engine)
+    read_file(tmp_path / "over.png", engine=counting)  # type: ignore[arg-type]
+    assert counting.reads == 2

@@ -25,6 +25,9 @@ class RapidOcrEngine:
             "Global.max_side_len": settings.ocr_max_side,
             "EngineConfig.onnxruntime.intra_op_num_threads": settings.ocr_threads or -1,
         }
+        if settings.ocr_det_side > 0:  # detect on a smaller page, read crops of the larger
+            params["Det.limit_type"] = "max"
+            params["Det.limit_side_len"] = settings.ocr_det_side
         self._ocr = RapidOCR(params=params)
         log.info("loaded rapidocr (PP-OCRv6-small, onnxruntime)")
 
