@@ -22,11 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from claims.intake import assemble_bundle, claim_files, content_hash
 from claims.service import manifest_error_result, process
-from flows.claim import assemble_bundle, claim_files, content_hash, unsafe_name_outcomes
+from flows.claim import unsafe_name_outcomes
 from flows.prefect_env import configure_prefect
 from flows.review import revalidate
-from flows.workers import OcrPool
 from infra.storage import (
     ObjectNotFoundError,
     ObjectStore,
@@ -34,6 +34,7 @@ from infra.storage import (
     UnsafeKeyError,
 )
 from infra.store import ClaimStore
+from infra.workers import OcrPool
 from pipeline.bundle import MANIFEST, ClaimManifest, ManifestError
 from pipeline.logs import setup_logging
 from pipeline.result import ClaimResult

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from flows.claim import read_claim_file
+from claims.intake import read_claim_file
 from pipeline.bundle import ClaimBundle, ClaimManifest
 from pipeline.errors import CorruptFileError, IntakeError, UnsupportedFileError
 from pipeline.reader import iter_page_images
@@ -140,7 +140,7 @@ def test_a_reader_crash_is_reported_without_the_library_text(
             f"(-215:Assertion failed) !dsize.empty() in function 'resize' ({path})"
         )
 
-    monkeypatch.setattr("flows.claim.read_file", crash)
+    monkeypatch.setattr("claims.intake.read_file", crash)
     photo = scratch / "03_invoice.jpg"
     photo.write_bytes(b"\xff\xd8\xff")
     outcome = read_claim_file(photo, settings=settings)

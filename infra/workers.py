@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flows.claim import FileOutcome, read_claim_file
+from claims.intake import FileOutcome, read_claim_file
 from pipeline.models import ReadResult
 from pipeline.reader import read_file
 
