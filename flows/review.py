@@ -122,11 +122,6 @@ def _record(doc_type: DocType, fields: dict[str, dict[str, Any]]) -> Record:
     return record_type.model_validate(known)
 
 
-def document_from_json(data: dict[str, Any]) -> Document:
-    """The inverse of `Document.as_json` (see `Document.from_json`)."""
-    return Document.from_json(data)
-
-
 def _field_dumps(document: Document) -> dict[str, dict[str, Any]]:
     return {key: dict(found) for key, found in document.fields.items()}
 
@@ -288,7 +283,7 @@ def _restructure(documents: list[Document], after: Document, change: dict[str, A
     """Documents replaced by (or added as) their recorded JSON; merged-away ones removed."""
     anchor = documents.index(after)
     for data in change.get("documents", []):
-        fresh = document_from_json(data)
+        fresh = Document.from_json(data)
         at = next((i for i, d in enumerate(documents) if d.id == fresh.id), None)
         if at is None:
             anchor += 1
@@ -332,7 +327,7 @@ def apply_correction(documents: list[Document], correction: CorrectionRow) -> No
     elif correction.action == "reextract" and isinstance(correction.new_value, dict):
         data = correction.new_value.get("document")
         if data:
-            fresh = document_from_json(data)
+            fresh = Document.from_json(data)
             document.doc_type = fresh.doc_type
             document.doc_type_confidence = fresh.doc_type_confidence
             document.record = fresh.record
@@ -475,7 +470,7 @@ def revalidate(store: ClaimStore, claim_id: str) -> ClaimResult:
     if row is None:
         raise CorrectionError(f"claim {claim_id} has no stored result yet; process it first")
     stored = row.result
-    documents = [document_from_json(d) for d in stored.get("documents", [])]
+    documents = [Document.from_json(d) for d in stored.get("documents", [])]
     for correction in store.corrections(claim_id):
         apply_correction(documents, correction)
     bundle = resolve_agent_cards(

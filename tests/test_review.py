@@ -14,7 +14,6 @@ from flows.review import (
     CorrectionError,
     apply_correction,
     check_field_value,
-    document_from_json,
     field_text,
     parse_field_value,
     parse_table_value,
@@ -41,7 +40,7 @@ def _correction(doc_id: str, key: str, action: str, new: Any) -> CorrectionRow:
 def test_a_stored_document_is_rebuilt_with_the_same_values_and_boxes(pdf: Any) -> None:
     for document in extract_documents(read_file(pdf)):
         stored = document.as_json()
-        rebuilt = document_from_json(stored)
+        rebuilt = Document.from_json(stored)
         assert rebuilt.as_json() == stored
         assert type(rebuilt.record) is type(document.record)
 

@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from flows.claim import process_claim_folder
 from flows.review import (
     contradictions,
-    document_from_json,
     governed,
     held_contradictions,
     revalidate,
@@ -27,6 +26,7 @@ from infra.s3server import EmbeddedS3
 from infra.storage import ObjectStore
 from infra.store import ClaimStore
 from pipeline.bundle import ClaimBundle, ClaimManifest
+from pipeline.records import Document
 from pipeline.settings import Settings
 from webapp.accounts import Role
 from webapp.app import create_app
@@ -185,7 +185,7 @@ def test_the_amount_in_words_governs_the_calculation_and_an_edit_reopens_the_que
     _, store = app_parts
     row = store.get_claim(CLAIM)
     assert row is not None
-    invoice = document_from_json(_invoice(store))
+    invoice = Document.from_json(_invoice(store))
     bundle = ClaimBundle(manifest=ClaimManifest.parse_data(row.manifest), documents=[invoice])
     decided = contradictions(store.corrections(CLAIM))
     assert set(held_contradictions(bundle, decided)) == {invoice.id}

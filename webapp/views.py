@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import quote
 
 from flows.i18n import Catalogue
-from flows.review import DECISION, Contradiction, amounts_of, contradictions, document_from_json
+from flows.review import DECISION, Contradiction, amounts_of, contradictions
 from infra.store import ClaimRow, CorrectionRow
 from pipeline.bundle import IssueCode
 from pipeline.privacy import mask_id_number, mask_name
-from pipeline.records import DocType
+from pipeline.records import DocType, Document
 from webapp.deps import WebContext
 from webapp.models import AuditEntry, ClaimView, Decision, DecisionKind, PageView, QueueEntry
 from webapp.pages import numbered_pages, page_png, png_size
@@ -171,7 +171,7 @@ def decided_contradictions(
         for doc_id, c in contradictions(corrections).items()
         if doc_id in documents
         and doc_id not in open_ones
-        and amounts_of(document_from_json(documents[doc_id])) == c.amounts
+        and amounts_of(Document.from_json(documents[doc_id])) == c.amounts
     }
 
 

@@ -23,13 +23,12 @@ from flows.review import (
     check_field_value,
     current_typed_value,
     current_value,
-    document_from_json,
     parse_field_value,
     parse_table_value,
 )
 from infra.store import ClaimRow
 from pipeline.bundle import ClaimStatus
-from pipeline.records import RECORD_TYPES, DocType
+from pipeline.records import RECORD_TYPES, DocType, Document
 from pipeline.wording import with_article
 from webapp.accounts import SessionUser
 from webapp.deps import API_CSRF, CsrfForm, PageError, Reviewer, Web, WebContext, check_csrf
@@ -126,7 +125,7 @@ def _correct(
     documents = {d["id"]: d for d in row.result.get("documents", [])}
     if change.doc_id not in documents:
         raise HTTPException(400, f"the claim has no document {change.doc_id!r}")
-    document = document_from_json(documents[change.doc_id])
+    document = Document.from_json(documents[change.doc_id])
     old: Any = None
     new: Any = change.value
     if change.action in ("edit", "confirm"):
@@ -382,7 +381,7 @@ def _contradiction(
         raise PageError(400, "no open 大写/小写 mismatch on this document", "no_contradiction")
     if not change.reason.strip():
         raise PageError(400, "say why that amount governs", "contradiction_reason")
-    amounts = amounts_of(document_from_json(document))
+    amounts = amounts_of(Document.from_json(document))
     web.store.add_correction(
         claim_id,
         change.doc_id,
